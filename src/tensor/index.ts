@@ -1,0 +1,10 @@
+export * from "./backend.js";
+export { jsBackend } from "./js-backend.js";
+export * from "./tensor.js";
+export * from "./random.js";
+export * from "./rules.js";
+export * from "./ops/elementwise.js";
+export * from "./ops/linalg.js";
+export * from "./ops/shape.js";
+export * from "./ops/reduce.js";
+export * from "./ops/nn.js";

@@ -1,0 +1,169 @@
+/** Neural-network ops: softmax with an additive mask, both LayerNorm forms, dropout, cross-entropy. */
+import { kernelsFor } from "../backend.js";
+import { XaitError } from "../../errors.js";
+import type { Random } from "../random.js";
+import { addGrad, allocate, result, shapeString, Tensor } from "../tensor.js";
+import { add } from "./elementwise.js";
+
+export interface SoftmaxOptions {
+  /** Added to the scores before the softmax (broadcast; e.g. 0 for tokens, −1e9 or −∞ for padding). Never differentiated. */
+  mask?: Tensor | null;
+  /**
+   * Treat the probabilities as constants in the backward pass (no gradient reaches the scores):
+   * the AH-rule of Ali et al. — attention probabilities held constant.
+   */
+  constant?: boolean;
+}
+
+/** Softmax over the last axis. */
+export function softmax(x: Tensor, opts: SoftmaxOptions = {}): Tensor {
+  const scores = opts.mask ? add(x, opts.mask.detach()) : x;
+  const cols = x.dim(-1);
+  const rows = scores.size / cols;
+  const out = allocate(scores.dtype, scores.size);
+  kernelsFor(scores.data, out).softmax(scores.data, out, rows, cols);
+  if (opts.constant) return new Tensor(out, scores.shape);
+  return result(out, scores.shape, [scores], (g) => {
+    const gx = allocate(scores.dtype, g.length);
+    kernelsFor(out, g, gx).softmaxBackward(out, g, gx, rows, cols);
+    addGrad(scores, gx);
+  });
+}
+
+export interface LayerNormOptions {
+  eps: number;
+  /** "bert": (x−μ)/√(var+eps) with biased variance; "paper": (x−μ)/(std+eps) with the unbiased std. */
+  form: "bert" | "paper";
+  /** Hold the normalising std constant in the backward pass — the LN-rule of Ali et al. */
+  constantStd?: boolean;
+  /** Hold the mean constant too (not used by any method of the paper: it breaks conservation). */
+  constantMean?: boolean;
+}
+
+/** LayerNorm over the last axis, optionally affine: (x − μ)/σ′ · weight + bias. */
+export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null, opts: LayerNormOptions): Tensor {
+  const cols = x.dim(-1);
+  for (const [name, p] of [["weight", weight], ["bias", bias]] as const)
+    if (p && p.size !== cols)
+      throw new XaitError(`layerNorm: ${name} ${shapeString(p.shape)} does not fit input ${shapeString(x.shape)}`);
+  const rows = x.size / cols;
+  const out = allocate(x.dtype, x.size);
+  const mean = allocate(x.dtype, rows);
+  const denom = allocate(x.dtype, rows);
+  kernelsFor(x.data, out).layerNorm({
+    x: x.data,
+    out,
+    rows,
+    cols,
+    eps: opts.eps,
+    form: opts.form,
+    weight: weight?.data ?? null,
+    bias: bias?.data ?? null,
+    mean,
+    denom,
+  });
+  const parents = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
+  return result(out, x.shape, parents, (gy) => {
+    const w = weight?.data;
+    // σ′ depends on x through s (the std without eps) with ∂s/∂x_j = (x_j − μ)/(k·s)
+    const k = opts.form === "bert" ? cols : Math.max(cols - 1, 1);
+    if (x.requiresGrad) {
+      const gx = allocate(x.dtype, x.size);
+      for (let r = 0; r < rows; r++) {
+        const o = r * cols;
+        const mu = mean[r]!;
+        const d = denom[r]!;
+        const s = opts.form === "bert" ? d : d - opts.eps;
+        let gMean = 0;
+        let gDot = 0;
+        for (let j = 0; j < cols; j++) {
+          const g = w ? gy[o + j]! * w[j]! : gy[o + j]!;
+          gMean += g;
+          gDot += g * (x.data[o + j]! - mu);
+        }
+        gMean /= cols;
+        const meanTerm = opts.constantMean ? 0 : gMean;
+        const stdCoef = opts.constantStd || s === 0 ? 0 : gDot / (k * s * d * d);
+        for (let j = 0; j < cols; j++) {
+          const g = w ? gy[o + j]! * w[j]! : gy[o + j]!;
+          gx[o + j] = (g - meanTerm) / d - (x.data[o + j]! - mu) * stdCoef;
+        }
+      }
+      addGrad(x, gx);
+    }
+    if (weight?.requiresGrad) {
+      const gw = allocate(weight.dtype, cols);
+      for (let r = 0; r < rows; r++)
+        for (let j = 0; j < cols; j++) gw[j]! += (gy[r * cols + j]! * (x.data[r * cols + j]! - mean[r]!)) / denom[r]!;
+      addGrad(weight, gw);
+    }
+    if (bias?.requiresGrad) {
+      const gb = allocate(bias.dtype, cols);
+      for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) gb[j]! += gy[r * cols + j]!;
+      addGrad(bias, gb);
+    }
+  });
+}
+
+/** Inverted dropout: zero each value with probability p and scale the rest by 1/(1−p). Identity when p = 0. */
+export function dropout(x: Tensor, p: number, rng: Random): Tensor {
+  if (p <= 0) return x;
+  if (p >= 1) throw new XaitError(`dropout: probability ${p} must be below 1`);
+  const keep = 1 / (1 - p);
+  const mask = allocate(x.dtype, x.size);
+  for (let i = 0; i < mask.length; i++) mask[i] = rng.next() < p ? 0 : keep;
+  const out = allocate(x.dtype, x.size);
+  for (let i = 0; i < out.length; i++) out[i] = x.data[i]! * mask[i]!;
+  return result(out, x.shape, [x], (g) => {
+    const gx = allocate(x.dtype, g.length);
+    for (let i = 0; i < g.length; i++) gx[i] = g[i]! * mask[i]!;
+    addGrad(x, gx);
+  });
+}
+
+/** log-softmax over the last axis. */
+export function logSoftmax(x: Tensor): Tensor {
+  const cols = x.dim(-1);
+  const rows = x.size / cols;
+  const out = allocate(x.dtype, x.size);
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    let m = -Infinity;
+    for (let j = 0; j < cols; j++) m = Math.max(m, x.data[o + j]!);
+    let s = 0;
+    for (let j = 0; j < cols; j++) s += Math.exp(x.data[o + j]! - m);
+    const lse = m + Math.log(s);
+    for (let j = 0; j < cols; j++) out[o + j] = x.data[o + j]! - lse;
+  }
+  return result(out, x.shape, [x], (g) => {
+    const gx = allocate(x.dtype, g.length);
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      let gs = 0;
+      for (let j = 0; j < cols; j++) gs += g[o + j]!;
+      for (let j = 0; j < cols; j++) gx[o + j] = g[o + j]! - Math.exp(out[o + j]!) * gs;
+    }
+    addGrad(x, gx);
+  });
+}
+
+/** Mean cross-entropy of logits [N, C] against integer labels. */
+export function crossEntropy(logits: Tensor, labels: ArrayLike<number>): Tensor {
+  if (logits.rank !== 2 || logits.dim(0) !== labels.length)
+    throw new XaitError(`crossEntropy: logits ${shapeString(logits.shape)} do not fit ${labels.length} labels`);
+  const [n, c] = logits.shape as [number, number];
+  const lp = logSoftmax(logits);
+  let loss = 0;
+  for (let i = 0; i < n; i++) {
+    const y = labels[i]!;
+    if (!Number.isInteger(y) || y < 0 || y >= c) throw new XaitError(`crossEntropy: label ${y} out of range for ${c} classes`);
+    loss -= lp.data[i * c + y]!;
+  }
+  const out = allocate(logits.dtype, 1);
+  out[0] = loss / n;
+  return result(out, [], [lp], (g) => {
+    const gl = allocate(logits.dtype, lp.size);
+    for (let i = 0; i < n; i++) gl[i * c + labels[i]!] = -g[0]! / n;
+    addGrad(lp, gl);
+  });
+}

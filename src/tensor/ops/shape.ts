@@ -1,0 +1,158 @@
+/** Shape ops: reshape, permute/transpose, slice, gather (embedding lookup), concat. */
+import { XaitError } from "../../errors.js";
+import { addGrad, allocate, result, shapeString, sizeOf, Tensor } from "../tensor.js";
+
+/** The same values with another shape (one dimension may be −1). */
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  const s = shape.slice();
+  const free = s.indexOf(-1);
+  if (free >= 0) s[free] = x.size / sizeOf(s.filter((_, i) => i !== free));
+  if (sizeOf(s) !== x.size || s.some((d) => !Number.isInteger(d) || d < 0))
+    throw new XaitError(`reshape: cannot view ${shapeString(x.shape)} as ${shapeString(shape)}`);
+  return result(x.data, s, [x], (g) => addGrad(x, g, true));
+}
+
+function normAxis(axis: number, rank: number, op: string, shape: readonly number[]): number {
+  const a = axis < 0 ? rank + axis : axis;
+  if (a < 0 || a >= rank) throw new XaitError(`${op}: axis ${axis} out of range for shape ${shapeString(shape)}`);
+  return a;
+}
+
+/** Reorder dimensions: result dimension i is input dimension perm[i] (copies). */
+export function permute(x: Tensor, perm: readonly number[]): Tensor {
+  const rank = x.rank;
+  if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((p, i) => p !== i))
+    throw new XaitError(`permute: [${perm.join(",")}] is not a permutation of the dimensions of ${shapeString(x.shape)}`);
+  const shape = perm.map((p) => x.shape[p]!);
+  const inStrides = stridesOf(x.shape);
+  const strides = perm.map((p) => inStrides[p]!);
+  const index = gatherIndex(shape, strides);
+  const out = allocate(x.dtype, x.size);
+  for (let i = 0; i < index.length; i++) out[i] = x.data[index[i]!]!;
+  return result(out, shape, [x], (g) => {
+    const gx = allocate(x.dtype, x.size);
+    for (let i = 0; i < index.length; i++) gx[index[i]!] = g[i]!;
+    addGrad(x, gx);
+  });
+}
+
+/** Swap two dimensions. */
+export function transpose(x: Tensor, d0: number, d1: number): Tensor {
+  const perm = x.shape.map((_, i) => i);
+  const a = normAxis(d0, x.rank, "transpose", x.shape);
+  const b = normAxis(d1, x.rank, "transpose", x.shape);
+  perm[a] = b;
+  perm[b] = a;
+  return permute(x, perm);
+}
+
+function stridesOf(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i]!;
+  }
+  return s;
+}
+
+/** Flat source index for every element of an output of `shape` read with `strides`. */
+function gatherIndex(shape: readonly number[], strides: readonly number[], offset = 0): Int32Array {
+  const n = sizeOf(shape);
+  const idx = new Int32Array(n);
+  const rank = shape.length;
+  const counter = new Array<number>(rank).fill(0);
+  let cur = offset;
+  for (let i = 0; i < n; i++) {
+    idx[i] = cur;
+    for (let d = rank - 1; d >= 0; d--) {
+      counter[d]!++;
+      cur += strides[d]!;
+      if (counter[d]! < shape[d]!) break;
+      cur -= strides[d]! * shape[d]!;
+      counter[d] = 0;
+    }
+  }
+  return idx;
+}
+
+/** x[..., start:end, ...] along `axis`. */
+export function slice(x: Tensor, axis: number, start: number, end: number): Tensor {
+  const a = normAxis(axis, x.rank, "slice", x.shape);
+  const len = x.shape[a]!;
+  if (start < 0 || end > len || start > end)
+    throw new XaitError(`slice: range ${start}:${end} out of bounds for axis ${axis} of ${shapeString(x.shape)}`);
+  const shape = x.shape.slice();
+  shape[a] = end - start;
+  const outer = sizeOf(x.shape.slice(0, a));
+  const inner = sizeOf(x.shape.slice(a + 1));
+  const block = (end - start) * inner;
+  const out = allocate(x.dtype, outer * block);
+  for (let o = 0; o < outer; o++) out.set(x.data.subarray(o * len * inner + start * inner, o * len * inner + end * inner), o * block);
+  return result(out, shape, [x], (g) => {
+    const gx = allocate(x.dtype, x.size);
+    for (let o = 0; o < outer; o++) gx.set(g.subarray(o * block, (o + 1) * block), o * len * inner + start * inner);
+    addGrad(x, gx);
+  });
+}
+
+/**
+ * Rows of a table: out[..., :] = table[ids[...], :] — the embedding lookup. The gradient scatters
+ * (adds) back into the rows that were read.
+ */
+export function gather(table: Tensor, ids: ArrayLike<number>, idsShape: readonly number[]): Tensor {
+  if (table.rank !== 2) throw new XaitError(`gather: table must be 2-D, got ${shapeString(table.shape)}`);
+  const [rows, dim] = table.shape as [number, number];
+  const n = ids.length;
+  if (sizeOf(idsShape) !== n) throw new XaitError(`gather: ${n} ids do not fill shape ${shapeString(idsShape)}`);
+  const out = allocate(table.dtype, n * dim);
+  for (let i = 0; i < n; i++) {
+    const id = ids[i]!;
+    if (!Number.isInteger(id) || id < 0 || id >= rows)
+      throw new XaitError(`gather: id ${id} out of range for a table of ${rows} rows`);
+    out.set(table.data.subarray(id * dim, (id + 1) * dim), i * dim);
+  }
+  return result(out, [...idsShape, dim], [table], (g) => {
+    const gt = allocate(table.dtype, table.size);
+    for (let i = 0; i < n; i++) {
+      const o = ids[i]! * dim;
+      for (let j = 0; j < dim; j++) gt[o + j]! += g[i * dim + j]!;
+    }
+    addGrad(table, gt);
+  });
+}
+
+/** Join tensors along `axis`; all other dimensions must agree. */
+export function concat(xs: Tensor[], axis: number): Tensor {
+  if (xs.length === 0) throw new XaitError("concat: no tensors");
+  const first = xs[0]!;
+  const a = normAxis(axis, first.rank, "concat", first.shape);
+  for (const t of xs) {
+    if (t.rank !== first.rank || t.shape.some((d, i) => i !== a && d !== first.shape[i]))
+      throw new XaitError(`concat: shapes ${shapeString(first.shape)} and ${shapeString(t.shape)} differ outside axis ${axis}`);
+  }
+  const shape = first.shape.slice();
+  shape[a] = xs.reduce((s, t) => s + t.shape[a]!, 0);
+  const outer = sizeOf(first.shape.slice(0, a));
+  const inner = sizeOf(first.shape.slice(a + 1));
+  const total = shape[a]! * inner;
+  const dtype = xs.some((t) => t.dtype === "float64") ? "float64" : "float32";
+  const out = allocate(dtype, outer * total);
+  let off = 0;
+  const offsets: number[] = [];
+  for (const t of xs) {
+    offsets.push(off);
+    const block = t.shape[a]! * inner;
+    for (let o = 0; o < outer; o++) out.set(t.data.subarray(o * block, (o + 1) * block), o * total + off);
+    off += block;
+  }
+  return result(out, shape, xs, (g) => {
+    xs.forEach((t, i) => {
+      if (!t.requiresGrad) return;
+      const block = t.shape[a]! * inner;
+      const gt = allocate(t.dtype, t.size);
+      for (let o = 0; o < outer; o++) gt.set(g.subarray(o * total + offsets[i]!, o * total + offsets[i]! + block), o * block);
+      addGrad(t, gt);
+    });
+  });
+}
