@@ -8,3 +8,4 @@ export * from "./ops/linalg.js";
 export * from "./ops/shape.js";
 export * from "./ops/reduce.js";
 export * from "./ops/nn.js";
+export * from "./rule-set.js";

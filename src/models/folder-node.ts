@@ -1,0 +1,50 @@
+/** Reading and writing model folders on disk (Node). Writes are atomic: a temporary folder renamed into place. */
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { XaitError } from "../errors.js";
+import type { SafetensorsWriteDtype } from "./safetensors.js";
+import { modelFromFiles, modelToFiles } from "./folder.js";
+import type { SequenceClassifier } from "./model.js";
+
+function readText(dir: string, name: string): string | undefined {
+  const p = join(dir, name);
+  return existsSync(p) ? readFileSync(p, "utf8") : undefined;
+}
+
+/** Load a model folder: config.json, model.safetensors, tokenizer.json (or vocab.txt). */
+export function loadModel(dir: string, warn: (msg: string) => void = (m) => process.stderr.write(`warning: ${m}\n`)): SequenceClassifier {
+  if (!existsSync(dir)) throw new XaitError(`model folder ${dir} does not exist`);
+  if (!statSync(dir).isDirectory()) throw new XaitError(`model path ${dir} is not a folder`);
+  const config = readText(dir, "config.json");
+  if (config === undefined) throw new XaitError(`model folder ${dir} has no config.json`);
+  const weightsPath = join(dir, "model.safetensors");
+  if (!existsSync(weightsPath)) throw new XaitError(`model folder ${dir} has no model.safetensors`);
+  const tokenizerJson = readText(dir, "tokenizer.json");
+  const vocabTxt = tokenizerJson === undefined ? readText(dir, "vocab.txt") : undefined;
+  if (tokenizerJson === undefined && vocabTxt === undefined)
+    throw new XaitError(`model folder ${dir} has neither tokenizer.json nor vocab.txt`);
+  try {
+    return modelFromFiles({ config, weights: new Uint8Array(readFileSync(weightsPath)), tokenizerJson, vocabTxt }, warn);
+  } catch (e) {
+    if (e instanceof XaitError) throw new XaitError(`${dir}: ${e.message}`, e.exitCode);
+    throw e;
+  }
+}
+
+/**
+ * Write a model folder atomically: files go to a sibling temporary folder which then replaces `dir`
+ * (an interrupted save leaves the previous folder intact). `extra` adds files such as training.json.
+ */
+export function saveModel(model: SequenceClassifier, dir: string, opts: { dtype?: SafetensorsWriteDtype; extra?: Record<string, string> } = {}): void {
+  const files: Record<string, string | Uint8Array> = { ...modelToFiles(model, opts.dtype ?? "F32"), ...(opts.extra ?? {}) };
+  const target = resolve(dir);
+  mkdirSync(dirname(target), { recursive: true });
+  const tmp = `${target}.tmp-${process.pid}`;
+  const old = `${target}.old-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp);
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(tmp, name), content);
+  if (existsSync(target)) renameSync(target, old);
+  renameSync(tmp, target);
+  rmSync(old, { recursive: true, force: true });
+}
