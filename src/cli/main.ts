@@ -2,6 +2,7 @@
 import { XaitError } from "../errors.js";
 import { VERSION } from "../version.js";
 import { commands, type Command } from "./commands.js";
+import "./explain.js";
 
 const USAGE = `xait ${VERSION} — explain what Transformer models base their predictions on
 

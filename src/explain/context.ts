@@ -1,0 +1,57 @@
+/** What every explanation method receives: the model, one encoded input, and the explained class. */
+import type { Batch, SequenceClassifier } from "../models/index.js";
+
+export interface MethodOptions {
+  /** LRP-γ for the rule-set methods (default 0). */
+  gamma: number;
+  /** Integrated Gradients steps (default 50). */
+  steps: number;
+  /** Seed of the `random` baseline. */
+  seed: number;
+}
+
+export interface MethodInput {
+  model: SequenceClassifier;
+  /** One unpadded sequence (batch = 1). */
+  batch: Batch;
+  target: number;
+  options: MethodOptions;
+}
+
+export interface MethodOutput {
+  attributions: number[];
+  /** Relevance sum at the input of every block and at the output of the last (rule-set methods). */
+  layers?: number[];
+}
+
+export interface Method {
+  id: string;
+  /** Title as in the paper's tables. */
+  title: string;
+  /** Relevance meant to sum to the logit (conservation is reported against it). */
+  conservative: boolean;
+  run(input: MethodInput): MethodOutput;
+}
+
+/** A batch holding `copies` copies of a one-sequence batch, optionally with other ids. */
+export function replicate(b: Batch, copies: number, ids?: (copy: number, t: number) => number): Batch {
+  const n = b.seq * copies;
+  const out: Batch = { batch: copies, seq: b.seq, ids: new Int32Array(n), typeIds: new Int32Array(n), mask: new Uint8Array(n) };
+  for (let c = 0; c < copies; c++)
+    for (let t = 0; t < b.seq; t++) {
+      out.ids[c * b.seq + t] = ids ? ids(c, t) : b.ids[t]!;
+      out.typeIds[c * b.seq + t] = b.typeIds[t]!;
+      out.mask[c * b.seq + t] = b.mask[t]!;
+    }
+  return out;
+}
+
+/** A one-hot seed for backward(): ∂(Σ_rows logit[row, target])/∂logits. */
+export function targetSeed(rows: number, classes: number, target: number): Float32Array {
+  const seed = new Float32Array(rows * classes);
+  for (let r = 0; r < rows; r++) seed[r * classes + target] = 1;
+  return seed;
+}
+
+/** Rows of at most this many tokens are pushed through the model at once (IG steps, occlusion). */
+export const TOKENS_PER_CHUNK = 4096;

@@ -1,0 +1,41 @@
+/** Every explanation method, keyed by its id (SPEC §2). */
+import { usageError } from "../errors.js";
+import type { Method } from "./context.js";
+import { attnLrp, gi, lrp, lrpAh, saliency } from "./rule-methods.js";
+import { integratedGradients } from "./integrated-gradients.js";
+import { occlusion } from "./occlusion.js";
+import { attentionFlow, attentionLast, gae, gradRollout, rollout } from "./attention-methods.js";
+import { randomScores } from "./random.js";
+
+export const METHODS: readonly Method[] = [
+  lrp,
+  lrpAh,
+  attnLrp,
+  gi,
+  saliency,
+  integratedGradients,
+  occlusion,
+  attentionLast,
+  rollout,
+  attentionFlow,
+  gae,
+  gradRollout,
+  randomScores,
+];
+
+export const METHOD_IDS: readonly string[] = METHODS.map((m) => m.id);
+
+export function getMethod(id: string): Method {
+  const m = METHODS.find((x) => x.id === id);
+  if (!m) throw usageError(`unknown method '${id}' (valid: ${METHOD_IDS.join(", ")})`);
+  return m;
+}
+
+/** Parse a comma-separated method list; "all" means every method. */
+export function parseMethods(list: string): string[] {
+  const ids = list.split(",").map((s) => s.trim()).filter(Boolean);
+  if (ids.length === 1 && ids[0] === "all") return [...METHOD_IDS];
+  if (ids.length === 0) throw usageError(`no method given (valid: ${METHOD_IDS.join(", ")})`);
+  for (const id of ids) getMethod(id);
+  return [...new Set(ids)];
+}
