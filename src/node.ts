@@ -1,0 +1,3 @@
+/** xait for Node: loading and saving model folders and datasets on disk. */
+export { loadModel, saveModel } from "./models/folder-node.js";
+export { readDatasetFile, dataFolder } from "./train/data-node.js";

@@ -1,0 +1,127 @@
+/**
+ * The training loop: AdamW with linear warmup and decay, dropout, cross-entropy on padded batches,
+ * validation after every epoch, the best epoch kept. Deterministic for a seed (and thread count).
+ */
+import { XaitError } from "../errors.js";
+import { makeBatch, type SequenceClassifier } from "../models/index.js";
+import { Random, crossEntropy } from "../tensor/index.js";
+import { epochBatches, type EncodedExample } from "./batches.js";
+import { AdamW, linearSchedule } from "./optimizer.js";
+
+export interface TrainOptions {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  /** Warmup: a fraction of all steps when < 1, else a number of steps. */
+  warmup: number;
+  weightDecay: number;
+  dropout: number;
+  seed: number;
+  /** Maximum global gradient norm (default 1). */
+  clipNorm?: number;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  loss: number;
+  trainAccuracy: number;
+  validationAccuracy: number;
+  seconds: number;
+}
+
+export interface TrainHooks {
+  /** Accuracy of the model on the validation examples. */
+  evaluate(model: SequenceClassifier): number;
+  /** After each epoch; `best` is true when this epoch has the best validation accuracy so far. */
+  onEpoch?(record: EpochRecord, best: boolean): void;
+  onStep?(step: number, total: number, loss: number, examplesPerSecond: number): void;
+  /** Polled between steps; returning true stops training after the current step. */
+  shouldStop?(): boolean;
+}
+
+export interface TrainResult {
+  epochs: EpochRecord[];
+  bestEpoch: number;
+  bestAccuracy: number;
+  stopped: boolean;
+  steps: number;
+}
+
+/** Weight decay applies to weight matrices, not to biases or LayerNorm parameters. */
+function decays(name: string): boolean {
+  return !name.endsWith(".bias") && !/LayerNorm|layer_norm/.test(name);
+}
+
+export function train(model: SequenceClassifier, data: readonly EncodedExample[], opts: TrainOptions, hooks: TrainHooks): TrainResult {
+  if (data.length === 0) throw new XaitError("no training examples");
+  const named = model.trainableParameters();
+  const params = named.map(([, t]) => t.requireGrad());
+  const optimizer = new AdamW(params, named.map(([n]) => decays(n)), { weightDecay: opts.weightDecay });
+  const rng = new Random(opts.seed);
+  const dropoutRng = new Random(opts.seed ^ 0x9e3779b9);
+  const exact = model.layout.attentionKind === "paper";
+  const pad = model.tokenizer?.special.pad ?? model.config.padTokenId;
+  const stepsPerEpoch = epochBatches(data, opts.batchSize, new Random(opts.seed), exact).length;
+  const total = stepsPerEpoch * opts.epochs;
+  const warmup = opts.warmup < 1 ? Math.round(opts.warmup * total) : Math.round(opts.warmup);
+  const epochs: EpochRecord[] = [];
+  let best = -1;
+  let bestEpoch = 0;
+  let step = 0;
+  let stopped = false;
+  try {
+    for (let epoch = 1; epoch <= opts.epochs && !stopped; epoch++) {
+      const start = performance.now();
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      for (const idx of epochBatches(data, opts.batchSize, rng, exact)) {
+        const batch = makeBatch(idx.map((i) => data[i]!), pad);
+        const labels = idx.map((i) => data[i]!.label);
+        const logits = model.forward(batch, { train: { dropout: opts.dropout, rng: dropoutRng } });
+        const loss = crossEntropy(logits, labels);
+        loss.backward();
+        optimizer.clipGradients(opts.clipNorm ?? 1);
+        optimizer.update(linearSchedule(step, total, warmup, opts.lr));
+        step++;
+        const C = model.numLabels;
+        for (let r = 0; r < idx.length; r++) {
+          let arg = 0;
+          for (let c = 1; c < C; c++) if (logits.data[r * C + c]! > logits.data[r * C + arg]!) arg = c;
+          if (arg === labels[r]) correct++;
+        }
+        lossSum += loss.item() * idx.length;
+        seen += idx.length;
+        hooks.onStep?.(step, total, lossSum / seen, seen / ((performance.now() - start) / 1000));
+        if (hooks.shouldStop?.()) {
+          stopped = true;
+          break;
+        }
+      }
+      if (stopped) break;
+      for (const p of params) p.requiresGrad = false;
+      const validationAccuracy = hooks.evaluate(model);
+      for (const p of params) p.requiresGrad = true;
+      const record: EpochRecord = {
+        epoch,
+        loss: lossSum / seen,
+        trainAccuracy: correct / seen,
+        validationAccuracy,
+        seconds: (performance.now() - start) / 1000,
+      };
+      epochs.push(record);
+      const isBest = validationAccuracy > best;
+      if (isBest) {
+        best = validationAccuracy;
+        bestEpoch = epoch;
+      }
+      hooks.onEpoch?.(record, isBest);
+    }
+  } finally {
+    for (const p of params) {
+      p.requiresGrad = false;
+      p.grad = null;
+    }
+  }
+  return { epochs, bestEpoch, bestAccuracy: best, stopped, steps: step };
+}

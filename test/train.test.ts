@@ -1,0 +1,117 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, readFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { makeBatch, parseConfig, SequenceClassifier } from "../src/models/index.js";
+import { loadModel, saveModel } from "../src/models/folder-node.js";
+import { buildWordPieceVocabulary } from "../src/tokenize/index.js";
+import { Random, noGrad } from "../src/tensor/index.js";
+import { train } from "../src/train/trainer.js";
+import { AdamW, linearSchedule } from "../src/train/optimizer.js";
+import { epochBatches, type EncodedExample } from "../src/train/batches.js";
+import { Tensor } from "../src/tensor/index.js";
+
+const WORDS = ["the", "movie", "film", "plot", "was", "is", "a", "very", "quite", "story", "actors", "and"];
+
+/** Sentences whose label is whether "good" occurs. */
+function synthetic(n: number, seed: number): { text: string; label: number }[] {
+  const rng = new Random(seed);
+  return Array.from({ length: n }, () => {
+    const words = Array.from({ length: 3 + rng.int(4) }, () => WORDS[rng.int(WORDS.length)]!);
+    const label = rng.next() < 0.5 ? 1 : 0;
+    if (label) words.splice(rng.int(words.length + 1), 0, "good");
+    return { text: words.join(" "), label };
+  });
+}
+
+function setup(arch: "bert" | "xai-transformer", seed = 1) {
+  const rows = synthetic(160, seed);
+  const tokenizer = buildWordPieceVocabulary(rows.map((r) => r.text), { minFrequency: 1 });
+  const config = parseConfig(
+    JSON.stringify({
+      model_type: arch,
+      vocab_size: tokenizer.vocabSize,
+      hidden_size: 16,
+      num_hidden_layers: 1,
+      num_attention_heads: 2,
+      intermediate_size: 32,
+      max_position_embeddings: 16,
+      layer_norm_eps: 1e-5,
+      id2label: { "0": "NO", "1": "YES" },
+    }),
+  );
+  const model = SequenceClassifier.initialise(config, 7, tokenizer);
+  const data: EncodedExample[] = rows.map((r) => {
+    const e = tokenizer.encode(r.text);
+    return { ids: e.ids, typeIds: e.typeIds, label: r.label };
+  });
+  const evaluate = (m: SequenceClassifier) => {
+    let ok = 0;
+    for (const d of data) {
+      const l = noGrad(() => m.forward(makeBatch([d], 0))).data;
+      if ((l[1]! > l[0]! ? 1 : 0) === d.label) ok++;
+    }
+    return ok / data.length;
+  };
+  return { model, data, evaluate };
+}
+
+const OPTS = { epochs: 12, batchSize: 16, lr: 3e-3, warmup: 0.1, weightDecay: 0.01, dropout: 0, seed: 3 };
+
+for (const arch of ["bert", "xai-transformer"] as const) {
+  test(`${arch}: a tiny model learns "label = whether 'good' occurs" to 100%`, () => {
+    const { model, data, evaluate } = setup(arch);
+    const result = train(model, data, OPTS, { evaluate });
+    assert.equal(result.bestAccuracy, 1, `accuracies ${result.epochs.map((e) => e.validationAccuracy).join(", ")}`);
+    assert.ok(result.epochs[result.epochs.length - 1]!.loss < result.epochs[0]!.loss);
+  });
+}
+
+test("training is deterministic for a seed: identical weights", () => {
+  const a = setup("bert");
+  const b = setup("bert");
+  const o = { ...OPTS, epochs: 2, dropout: 0.1 };
+  train(a.model, a.data, o, { evaluate: () => 0 });
+  train(b.model, b.data, o, { evaluate: () => 0 });
+  for (const [name, t] of a.model.params) assert.deepEqual(Array.from(t.data), Array.from(b.model.params.get(name)!.data), name);
+});
+
+test("exact-length batches for the mask-free xai-transformer; length-sorted windows otherwise", () => {
+  const { data } = setup("bert");
+  for (const b of epochBatches(data, 8, new Random(1), true)) assert.equal(new Set(b.map((i) => data[i]!.ids.length)).size, 1);
+  const all = epochBatches(data, 8, new Random(1), false).flat().sort((x, y) => x - y);
+  assert.deepEqual(all, data.map((_, i) => i));
+});
+
+test("linear warmup then linear decay", () => {
+  assert.equal(linearSchedule(0, 100, 10, 1), 0.1);
+  assert.equal(linearSchedule(9, 100, 10, 1), 1);
+  assert.equal(linearSchedule(10, 100, 10, 1), 1);
+  assert.ok(Math.abs(linearSchedule(55, 100, 10, 1) - 0.5) < 1e-12);
+  assert.equal(linearSchedule(100, 100, 10, 1), 0);
+});
+
+test("AdamW: the first step moves each weight by lr against the gradient's sign, plus decoupled decay", () => {
+  const w = Tensor.fromArray([1, -2]);
+  w.grad = Float32Array.from([0.5, -3]);
+  const opt = new AdamW([w], [true], { weightDecay: 0.1 });
+  opt.update(0.01);
+  // m̂ = g, v̂ = g² → update = g/|g| = sign(g); decay term lr·wd·w
+  assert.ok(Math.abs(w.data[0]! - (1 - 0.01 * (1 + 0.1 * 1))) < 1e-6);
+  assert.ok(Math.abs(w.data[1]! - (-2 - 0.01 * (-1 + 0.1 * -2))) < 1e-6);
+  assert.equal(w.grad, null);
+});
+
+test("saving is atomic: the folder is replaced whole, no temporary files remain, and it loads back", () => {
+  const dir = join(mkdtempSync(join(tmpdir(), "xait-save-")), "model");
+  const { model } = setup("bert");
+  saveModel(model, dir, { extra: { "training.json": "{}\n" } });
+  saveModel(model, dir, { dtype: "F16", extra: { "training.json": '{"second":true}\n' } });
+  assert.deepEqual(readdirSync(join(dir, "..")), ["model"]);
+  assert.deepEqual(readdirSync(dir).sort(), ["config.json", "model.safetensors", "tokenizer.json", "training.json"]);
+  assert.match(readFileSync(join(dir, "training.json"), "utf8"), /second/);
+  const back = loadModel(dir);
+  assert.equal(back.config.labels.join(), "NO,YES");
+  assert.ok(!existsSync(`${dir}.tmp-${process.pid}`));
+});
