@@ -4,7 +4,8 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { VERSION } from "../src/version.js";
 
-const xait = (...args: string[]) => spawnSync(process.execPath, ["bin/xait.js", ...args], { encoding: "utf8" });
+const xait = (...args: string[]) =>
+  spawnSync(process.execPath, ["bin/xait.js", ...args], { encoding: "utf8" });
 
 test("xait --version prints the package version", () => {
   const r = xait("--version");

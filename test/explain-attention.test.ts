@@ -22,7 +22,17 @@ test("attention-last: column sums per head, averaged over heads", () => {
 test("rollout: Â = rownorm(mean_heads(P) + I), J = Â_L ⋯ Â_1, R_t = Σ_i J_it", () => {
   // single head, A1 = [[0.9,0.1],[0.2,0.8]] → Â1 = [[0.95,0.05],[0.1,0.9]];
   // A2 = [[0,1],[1,0]] → Â2 = [[0.5,0.5],[0.5,0.5]]; J = Â2·Â1 = [[0.525,0.475],[0.525,0.475]]
-  close(M.rollout([[0.9, 0.1, 0.2, 0.8], [0, 1, 1, 0]], 1, 2), [1.05, 0.95]);
+  close(
+    M.rollout(
+      [
+        [0.9, 0.1, 0.2, 0.8],
+        [0, 1, 1, 0],
+      ],
+      1,
+      2,
+    ),
+    [1.05, 0.95],
+  );
   // with one layer, J = Â1: column sums [1.05, 0.95]
   close(M.rollout([[0.9, 0.1, 0.2, 0.8]], 1, 2), [1.05, 0.95]);
 });
@@ -53,7 +63,15 @@ test("max-flow: a textbook network with a known value", () => {
   // CLRS figure 26.1: max flow 23
   const g = new FlowNetwork(6);
   const edges: [number, number, number][] = [
-    [0, 1, 16], [0, 2, 13], [1, 3, 12], [2, 1, 4], [2, 4, 14], [3, 2, 9], [3, 5, 20], [4, 3, 7], [4, 5, 4],
+    [0, 1, 16],
+    [0, 2, 13],
+    [1, 3, 12],
+    [2, 1, 4],
+    [2, 4, 14],
+    [3, 2, 9],
+    [3, 5, 20],
+    [4, 3, 7],
+    [4, 5, 4],
   ];
   for (const [u, v, c] of edges) g.addEdge(u, v, c);
   assert.ok(Math.abs(g.maxFlow(0, 5) - 23) < 1e-12);

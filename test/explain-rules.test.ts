@@ -8,7 +8,11 @@ import { tinyModel } from "./helpers/tiny-models.js";
 
 /** The same model in Float64 (tight comparisons), optionally without biases. */
 function float64(m: SequenceClassifier, biasFree = false): SequenceClassifier {
-  const Ctor = m.constructor as new (c: SequenceClassifier["config"], p: Map<string, Tensor>, t: SequenceClassifier["tokenizer"]) => SequenceClassifier;
+  const Ctor = m.constructor as new (
+    c: SequenceClassifier["config"],
+    p: Map<string, Tensor>,
+    t: SequenceClassifier["tokenizer"],
+  ) => SequenceClassifier;
   const params = new Map<string, Tensor>();
   for (const [name, t] of m.params) {
     const d = Float64Array.from(t.data);
@@ -19,14 +23,23 @@ function float64(m: SequenceClassifier, biasFree = false): SequenceClassifier {
 }
 
 const IDS = [2, 5, 7, 8, 9, 13, 3];
-const input = (model: SequenceClassifier, target = 1, steps = 50) => ({ model, batch: makeBatch([{ ids: IDS }], 0), target, options: { gamma: 0, steps, seed: 0 } });
+const input = (model: SequenceClassifier, target = 1, steps = 50) => ({
+  model,
+  batch: makeBatch([{ ids: IDS }], 0),
+  target,
+  options: { gamma: 0, steps, seed: 0 },
+});
 
 for (const type of ["xai-transformer", "bert", "roberta", "distilbert"] as const) {
   test(`${type}, bias-free: lrp conserves relevance through every block`, () => {
     const m = float64(tinyModel(type, 11), true);
     const { layers } = embeddingGradient(input(m), lrpRules(), true);
     assert.ok(layers && layers.length === m.config.numLayers + 1);
-    for (const s of layers) assert.ok(Math.abs(s - layers[layers.length - 1]!) < 1e-10 * Math.max(1, Math.abs(s)), `block sums ${layers.join(", ")}`);
+    for (const s of layers)
+      assert.ok(
+        Math.abs(s - layers[layers.length - 1]!) < 1e-10 * Math.max(1, Math.abs(s)),
+        `block sums ${layers.join(", ")}`,
+      );
   });
 }
 
@@ -51,7 +64,11 @@ function explicitLrp(m: SequenceClassifier, ids: number[], target: number): numb
   const E = noGrad(() => m.embed(makeBatch([{ ids }], 0))).data;
   const row = (a: ArrayLike<number>, t: number) => Array.from({ length: H }, (_, d) => a[t * H + d]!);
   const x = Array.from({ length: T }, (_, t) => row(E, t));
-  const lin = (inp: number[], n: { weight: string; bias: string }) => Array.from({ length: H }, (_, o) => P(n.bias)[o]! + inp.reduce((s, v, i) => s + v * P(n.weight)[o * H + i]!, 0));
+  const lin = (inp: number[], n: { weight: string; bias: string }) =>
+    Array.from(
+      { length: H },
+      (_, o) => P(n.bias)[o]! + inp.reduce((s, v, i) => s + v * P(n.weight)[o * H + i]!, 0),
+    );
   const q = x.map((r) => lin(r, L.query));
   const k = x.map((r) => lin(r, L.key));
   const v = x.map((r) => lin(r, L.value));
@@ -59,14 +76,20 @@ function explicitLrp(m: SequenceClassifier, ids: number[], target: number): numb
   for (let h = 0; h < nh; h++)
     p.push(
       q.map((qt) => {
-        const sc = k.map((ks) => qt.slice(h * dh, (h + 1) * dh).reduce((a, b, e) => a + b * ks[h * dh + e]!, 0));
+        const sc = k.map((ks) =>
+          qt.slice(h * dh, (h + 1) * dh).reduce((a, b, e) => a + b * ks[h * dh + e]!, 0),
+        );
         const mx = Math.max(...sc);
         const ex = sc.map((s) => Math.exp(s - mx));
         const z = ex.reduce((a, b) => a + b, 0);
         return ex.map((e) => e / z);
       }),
     );
-  const c = Array.from({ length: T }, (_, t) => Array.from({ length: H }, (_, d) => v.reduce((s, vs, si) => s + p[Math.floor(d / dh)]![t]![si]! * vs[d]!, 0)));
+  const c = Array.from({ length: T }, (_, t) =>
+    Array.from({ length: H }, (_, d) =>
+      v.reduce((s, vs, si) => s + p[Math.floor(d / dh)]![t]![si]! * vs[d]!, 0),
+    ),
+  );
   const o = c.map((r) => lin(r, L.output));
   const z = o.map((r, t) => r.map((val, d) => val + x[t]![d]!));
   const eps = m.config.layerNormEps;
@@ -84,19 +107,43 @@ function explicitLrp(m: SequenceClassifier, ids: number[], target: number): numb
   const wc = P(hd.classifier.weight);
   const gPooled = pre.map((_, j) => wc[target * H + j]!);
   const gPre = pre.map((a, j) => gPooled[j]! * (1 - Math.tanh(a) ** 2));
-  const gY0 = Array.from({ length: H }, (_, i) => gPre.reduce((s, g, j) => s + g * P(hd.dense.weight)[j * H + i]!, 0));
+  const gY0 = Array.from({ length: H }, (_, i) =>
+    gPre.reduce((s, g, j) => s + g * P(hd.dense.weight)[j * H + i]!, 0),
+  );
   const Ry = y.map((r, t) => r.map((val, d) => (t === 0 ? val * gY0[d]! : 0)));
   // LN-rule: y_j = Σ_i z_i (δ_ij − 1/H)/σ — LRP-0 on this linear map
-  const Rz = z.map((zr, t) => zr.map((zi, i) => Ry[t]!.reduce((s, R, j) => s + (zi * ((i === j ? 1 : 0) - 1 / H)) / sigma[t]! / y[t]![j]! * R, 0)));
+  const Rz = z.map((zr, t) =>
+    zr.map((zi, i) =>
+      Ry[t]!.reduce((s, R, j) => s + ((zi * ((i === j ? 1 : 0) - 1 / H)) / sigma[t]! / y[t]![j]!) * R, 0),
+    ),
+  );
   // residual z = o + x: split in proportion (the output bias absorbs its share)
   const Rx = x.map((r, t) => r.map((xi, d) => (xi / z[t]![d]!) * Rz[t]![d]!));
   const Ro = o.map((r, t) => r.map((oi, d) => ((oi - P(L.output.bias)[d]!) / z[t]![d]!) * Rz[t]![d]!));
   // output dense: R_c[k] = Σ_i c_k W_ik / o_i · R_o[i]   (o_i includes its bias: LRP-0)
-  const Rc = c.map((cr, t) => cr.map((ck, kk) => o[t]!.reduce((s, oi, i) => s + ((ck * P(L.output.weight)[i * H + kk]!) / oi) * (Ro[t]![i]! * (oi / (oi - P(L.output.bias)[i]!))), 0)));
+  const Rc = c.map((cr, t) =>
+    cr.map((ck, kk) =>
+      o[t]!.reduce(
+        (s, oi, i) =>
+          s +
+          ((ck * P(L.output.weight)[i * H + kk]!) / oi) * (Ro[t]![i]! * (oi / (oi - P(L.output.bias)[i]!))),
+        0,
+      ),
+    ),
+  );
   // AH-rule: c_td = Σ_s p_ts v_sd — R_v[s][d] = Σ_t p_ts v_sd / c_td · R_c[t][d]
-  const Rv = v.map((vr, s) => vr.map((vd, d) => c.reduce((acc, ct, t) => acc + ((p[Math.floor(d / dh)]![t]![s]! * vd) / ct[d]!) * Rc[t]![d]!, 0)));
+  const Rv = v.map((vr, s) =>
+    vr.map((vd, d) =>
+      c.reduce((acc, ct, t) => acc + ((p[Math.floor(d / dh)]![t]![s]! * vd) / ct[d]!) * Rc[t]![d]!, 0),
+    ),
+  );
   // value projection: R_x[s][k] += Σ_d x_k W_dk / v_d · R_v[d]
-  for (let s = 0; s < T; s++) for (let kk = 0; kk < H; kk++) Rx[s]![kk]! += v[s]!.reduce((acc, vd, d) => acc + ((x[s]![kk]! * P(L.value.weight)[d * H + kk]!) / vd) * Rv[s]![d]!, 0);
+  for (let s = 0; s < T; s++)
+    for (let kk = 0; kk < H; kk++)
+      Rx[s]![kk]! += v[s]!.reduce(
+        (acc, vd, d) => acc + ((x[s]![kk]! * P(L.value.weight)[d * H + kk]!) / vd) * Rv[s]![d]!,
+        0,
+      );
   return Rx.map((r) => r.reduce((a, b) => a + b, 0));
 }
 
@@ -105,7 +152,12 @@ test("lrp on a one-block xai-transformer equals the explicit AH/LN LRP-0 formula
   for (const target of [0, 1]) {
     const want = explicitLrp(m, IDS, target);
     const got = getMethod("lrp").run(input(m, target)).attributions;
-    want.forEach((w, t) => assert.ok(Math.abs(w - got[t]!) < 1e-9 * Math.max(1, Math.abs(w)), `token ${t}: ${got[t]} vs explicit ${w}`));
+    want.forEach((w, t) =>
+      assert.ok(
+        Math.abs(w - got[t]!) < 1e-9 * Math.max(1, Math.abs(w)),
+        `token ${t}: ${got[t]} vs explicit ${w}`,
+      ),
+    );
   }
 });
 
@@ -141,7 +193,13 @@ test("ig approaches completeness: Σ R → f(x) − f(0) as the steps grow", () 
   const E = noGrad(() => m.embed(inp.batch));
   const fx = noGrad(() => m.encode(E, inp.batch)).data[1]!;
   const f0 = noGrad(() => m.encode(Tensor.zeros(E.shape.slice(), "float64"), inp.batch)).data[1]!;
-  const gap = (steps: number) => Math.abs(getMethod("ig").run(input(m, 1, steps)).attributions.reduce((a, b) => a + b, 0) - (fx - f0));
+  const gap = (steps: number) =>
+    Math.abs(
+      getMethod("ig")
+        .run(input(m, 1, steps))
+        .attributions.reduce((a, b) => a + b, 0) -
+        (fx - f0),
+    );
   const coarse = gap(4);
   const fine = gap(256);
   assert.ok(fine < 1e-3 * Math.max(1, Math.abs(fx - f0)), `completeness gap ${fine}`);
@@ -179,7 +237,10 @@ test("explain: target by label or index; out of range and unknown methods are us
   assert.equal(explain(m, "good", { target: "negative" }).target, 0);
   assert.equal(explain(m, "good", { target: 1 }).label, "POSITIVE");
   assert.throws(() => explain(m, "good", { target: 5 }), /target 5 is out of range: the model has 2 classes/);
-  assert.throws(() => explain(m, "good", { methods: ["lrp", "shap"] }), /unknown method 'shap' \(valid: lrp, lrp-ah/);
+  assert.throws(
+    () => explain(m, "good", { methods: ["lrp", "shap"] }),
+    /unknown method 'shap' \(valid: lrp, lrp-ah/,
+  );
   assert.throws(() => explain(m, "   "), /empty text/);
 });
 

@@ -26,7 +26,10 @@ test("matmul: all transpose cases, batched and with a shared 2-D operand", () =>
       const ab = transA ? r(2, 4, 3) : r(2, 3, 4);
       const bb = transB ? r(2, 5, 4) : r(2, 4, 5);
       gradcheck(([x, y]) => T.matmul(x!, y!, { transA, transB }), [ab, bb]);
-      gradcheck(([x, y]) => T.matmul(x!, y!, { transA, transB }), [transA ? r(2, 2, 4, 3) : r(2, 2, 3, 4), b.detach().requireGrad()]);
+      gradcheck(
+        ([x, y]) => T.matmul(x!, y!, { transA, transB }),
+        [transA ? r(2, 2, 4, 3) : r(2, 2, 3, 4), b.detach().requireGrad()],
+      );
     }
 });
 

@@ -8,12 +8,18 @@ import { gradcheck } from "./helpers/gradcheck.js";
 const f64 = (v: number[], shape?: number[]) => Tensor.fromArray(v, shape, "float64");
 const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-12) => {
   assert.equal(a.length, b.length);
-  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i]! - b[i]!) <= tol, `index ${i}: ${a[i]} vs ${b[i]}`);
+  for (let i = 0; i < a.length; i++)
+    assert.ok(Math.abs(a[i]! - b[i]!) <= tol, `index ${i}: ${a[i]} vs ${b[i]}`);
 };
 
 test("gradcheck itself rejects a wrong backward", () => {
   const wrong = (x: Tensor) =>
-    T.result(x.data.slice(), x.shape, [x], (g) => T.addGrad(x, g.map((v) => 2 * v)));
+    T.result(x.data.slice(), x.shape, [x], (g) =>
+      T.addGrad(
+        x,
+        g.map((v) => 2 * v),
+      ),
+    );
   assert.throws(() => gradcheck(([x]) => wrong(x!), [f64([1, 2, 3]).requireGrad()]), /analytic/);
 });
 
@@ -90,9 +96,15 @@ test("LayerNorm forms: values of the bert and paper forms", () => {
   const mu = 3;
   const ss = 4 + 1 + 0 + 9;
   const bert = T.layerNorm(x, null, null, { eps: 1e-5, form: "bert" });
-  close(bert.data, [1, 2, 3, 6].map((v) => (v - mu) / Math.sqrt(ss / 4 + 1e-5)));
+  close(
+    bert.data,
+    [1, 2, 3, 6].map((v) => (v - mu) / Math.sqrt(ss / 4 + 1e-5)),
+  );
   const paper = T.layerNorm(x, null, null, { eps: 1e-5, form: "paper" });
-  close(paper.data, [1, 2, 3, 6].map((v) => (v - mu) / (Math.sqrt(ss / 3) + 1e-5)));
+  close(
+    paper.data,
+    [1, 2, 3, 6].map((v) => (v - mu) / (Math.sqrt(ss / 3) + 1e-5)),
+  );
 });
 
 test("LN-rule: with the std constant LayerNorm's backward is the centring map / σ′", () => {
@@ -102,7 +114,10 @@ test("LN-rule: with the std constant LayerNorm's backward is the centring map / 
   T.sum(T.mul(y, f64(g, [1, 4]))).backward();
   const d = Math.sqrt(14 / 3) + 1e-5;
   const gm = g.reduce((a, b) => a + b) / 4;
-  close(x.grad!, g.map((v) => (v - gm) / d));
+  close(
+    x.grad!,
+    g.map((v) => (v - gm) / d),
+  );
   // and the relevance x ⊙ grad sums to y ⊙ g (conservation; x centred here has mean 3, Σ(x−μ)·… )
   const rIn = [1, 2, 3, 6].reduce((s, v, i) => s + (v - 3) * x.grad![i]!, 0);
   const rOut = Array.from(y.data).reduce((s, v, i) => s + v * g[i]!, 0);

@@ -27,7 +27,10 @@ function synthetic(n: number, seed: number): { text: string; label: number }[] {
 
 function setup(arch: "bert" | "xai-transformer", seed = 1) {
   const rows = synthetic(160, seed);
-  const tokenizer = buildWordPieceVocabulary(rows.map((r) => r.text), { minFrequency: 1 });
+  const tokenizer = buildWordPieceVocabulary(
+    rows.map((r) => r.text),
+    { minFrequency: 1 },
+  );
   const config = parseConfig(
     JSON.stringify({
       model_type: arch,
@@ -63,7 +66,11 @@ for (const arch of ["bert", "xai-transformer"] as const) {
   test(`${arch}: a tiny model learns "label = whether 'good' occurs" to 100%`, () => {
     const { model, data, evaluate } = setup(arch);
     const result = train(model, data, OPTS, { evaluate });
-    assert.equal(result.bestAccuracy, 1, `accuracies ${result.epochs.map((e) => e.validationAccuracy).join(", ")}`);
+    assert.equal(
+      result.bestAccuracy,
+      1,
+      `accuracies ${result.epochs.map((e) => e.validationAccuracy).join(", ")}`,
+    );
     assert.ok(result.epochs[result.epochs.length - 1]!.loss < result.epochs[0]!.loss);
   });
 }
@@ -74,14 +81,21 @@ test("training is deterministic for a seed: identical weights", () => {
   const o = { ...OPTS, epochs: 2, dropout: 0.1 };
   train(a.model, a.data, o, { evaluate: () => 0 });
   train(b.model, b.data, o, { evaluate: () => 0 });
-  for (const [name, t] of a.model.params) assert.deepEqual(Array.from(t.data), Array.from(b.model.params.get(name)!.data), name);
+  for (const [name, t] of a.model.params)
+    assert.deepEqual(Array.from(t.data), Array.from(b.model.params.get(name)!.data), name);
 });
 
 test("exact-length batches for the mask-free xai-transformer; length-sorted windows otherwise", () => {
   const { data } = setup("bert");
-  for (const b of epochBatches(data, 8, new Random(1), true)) assert.equal(new Set(b.map((i) => data[i]!.ids.length)).size, 1);
-  const all = epochBatches(data, 8, new Random(1), false).flat().sort((x, y) => x - y);
-  assert.deepEqual(all, data.map((_, i) => i));
+  for (const b of epochBatches(data, 8, new Random(1), true))
+    assert.equal(new Set(b.map((i) => data[i]!.ids.length)).size, 1);
+  const all = epochBatches(data, 8, new Random(1), false)
+    .flat()
+    .sort((x, y) => x - y);
+  assert.deepEqual(
+    all,
+    data.map((_, i) => i),
+  );
 });
 
 test("linear warmup then linear decay", () => {
@@ -109,7 +123,12 @@ test("saving is atomic: the folder is replaced whole, no temporary files remain,
   saveModel(model, dir, { extra: { "training.json": "{}\n" } });
   saveModel(model, dir, { dtype: "F16", extra: { "training.json": '{"second":true}\n' } });
   assert.deepEqual(readdirSync(join(dir, "..")), ["model"]);
-  assert.deepEqual(readdirSync(dir).sort(), ["config.json", "model.safetensors", "tokenizer.json", "training.json"]);
+  assert.deepEqual(readdirSync(dir).sort(), [
+    "config.json",
+    "model.safetensors",
+    "tokenizer.json",
+    "training.json",
+  ]);
   assert.match(readFileSync(join(dir, "training.json"), "utf8"), /second/);
   const back = loadModel(dir);
   assert.equal(back.config.labels.join(), "NO,YES");

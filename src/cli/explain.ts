@@ -54,17 +54,33 @@ async function run(argv: string[]): Promise<number> {
   const steps = numberFlag("steps", values.steps, { integer: true, min: 1 });
   const seed = numberFlag("seed", values.seed, { integer: true });
   const texts = positionals.length ? positionals : readStdinLines();
-  if (texts.length === 0) throw usageError("no text to explain (give TEXT arguments or lines on stdin; see xait explain --help)");
+  if (texts.length === 0)
+    throw usageError("no text to explain (give TEXT arguments or lines on stdin; see xait explain --help)");
   for (const t of texts) if (!t.trim()) throw usageError("empty text: nothing to explain");
   const dir = modelDir(values.model);
   const model = loadModel(dir);
-  const target = values.target === undefined ? undefined : /^\d+$/.test(values.target) ? Number(values.target) : values.target;
+  const target =
+    values.target === undefined
+      ? undefined
+      : /^\d+$/.test(values.target)
+        ? Number(values.target)
+        : values.target;
   const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
   const results: Explanation[] = texts.map((text) =>
-    explain(model, values.pair !== undefined ? [text, values.pair] : text, { methods, target, gamma, steps, seed, modelName: dir, warn }),
+    explain(model, values.pair !== undefined ? [text, values.pair] : text, {
+      methods,
+      target,
+      gamma,
+      steps,
+      seed,
+      modelName: dir,
+      warn,
+    }),
   );
   if (values.html) {
-    const command = ["xait", "explain", ...argv].map((a) => (/^[\w./=,-]+$/.test(a) ? a : JSON.stringify(a))).join(" ");
+    const command = ["xait", "explain", ...argv]
+      .map((a) => (/^[\w./=,-]+$/.test(a) ? a : JSON.stringify(a)))
+      .join(" ");
     writeFileAtomic(values.html, renderHtml(results, { command, model: dir }));
     process.stderr.write(`wrote ${values.html}\n`);
   }
@@ -72,7 +88,9 @@ async function run(argv: string[]): Promise<number> {
     for (const r of results) process.stdout.write(JSON.stringify(toJSON(r)) + "\n");
   } else {
     const color = chooseColorMode(process.env, Boolean(process.stdout.isTTY));
-    process.stdout.write(results.map((r) => renderTerminal(r, { color, joinWords: values.words })).join("\n") + "\n");
+    process.stdout.write(
+      results.map((r) => renderTerminal(r, { color, joinWords: values.words })).join("\n") + "\n",
+    );
   }
   return 0;
 }
@@ -94,10 +112,21 @@ export function toJSON(r: Explanation): Record<string, unknown> {
     explanations: Object.fromEntries(
       Object.entries(r.explanations).map(([id, e]) => [
         id,
-        { attributions: e.attributions, sum: e.sum, logit: e.logit, ...(e.layers ? { layers: e.layers } : {}), ms: e.ms },
+        {
+          attributions: e.attributions,
+          sum: e.sum,
+          logit: e.logit,
+          ...(e.layers ? { layers: e.layers } : {}),
+          ms: e.ms,
+        },
       ]),
     ),
   };
 }
 
-registerCommand({ name: "explain", summary: "explain a prediction: token relevance by LRP and baselines", help: HELP, run });
+registerCommand({
+  name: "explain",
+  summary: "explain a prediction: token relevance by LRP and baselines",
+  help: HELP,
+  run,
+});

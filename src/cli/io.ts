@@ -26,13 +26,19 @@ export function writeFileAtomic(path: string, content: string | Uint8Array): voi
   renameSync(tmp, target);
 }
 
-export function numberFlag(name: string, value: string | undefined, opts: { integer?: boolean; min?: number; max?: number } = {}): number | undefined {
+export function numberFlag(
+  name: string,
+  value: string | undefined,
+  opts: { integer?: boolean; min?: number; max?: number } = {},
+): number | undefined {
   if (value === undefined) return undefined;
   const v = Number(value);
   if (value.trim() === "" || !Number.isFinite(v) || (opts.integer && !Number.isInteger(v)))
     throw usageError(`--${name} must be ${opts.integer ? "an integer" : "a number"}, got '${value}'`);
-  if (opts.min !== undefined && v < opts.min) throw usageError(`--${name} must be at least ${opts.min}, got ${v}`);
-  if (opts.max !== undefined && v > opts.max) throw usageError(`--${name} must be at most ${opts.max}, got ${v}`);
+  if (opts.min !== undefined && v < opts.min)
+    throw usageError(`--${name} must be at least ${opts.min}, got ${v}`);
+  if (opts.max !== undefined && v > opts.max)
+    throw usageError(`--${name} must be at most ${opts.max}, got ${v}`);
   return v;
 }
 

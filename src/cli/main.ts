@@ -3,6 +3,7 @@ import { XaitError } from "../errors.js";
 import { VERSION } from "../version.js";
 import { commands, type Command } from "./commands.js";
 import "./explain.js";
+import "./evaluate.js";
 
 const USAGE = `xait ${VERSION} — explain what Transformer models base their predictions on
 
@@ -27,9 +28,7 @@ Examples:
   xait --help explain`;
 
 export function usage(): string {
-  const list = commands
-    .map((c: Command) => `  ${c.name.padEnd(10)} ${c.summary}`)
-    .join("\n");
+  const list = commands.map((c: Command) => `  ${c.name.padEnd(10)} ${c.summary}`).join("\n");
   return USAGE.replace("{commands}", list);
 }
 
@@ -39,7 +38,11 @@ export async function main(argv: string[]): Promise<number> {
     if (first === undefined || first === "-h" || first === "--help" || first === "help") {
       const topic = first === undefined ? undefined : rest[0];
       const cmd = topic ? commands.find((c) => c.name === topic) : undefined;
-      if (topic && !cmd) throw new XaitError(`unknown command '${topic}' (commands: ${commands.map((c) => c.name).join(", ")})`, 2);
+      if (topic && !cmd)
+        throw new XaitError(
+          `unknown command '${topic}' (commands: ${commands.map((c) => c.name).join(", ")})`,
+          2,
+        );
       process.stdout.write((cmd ? cmd.help : usage()) + "\n");
       return first === undefined ? 2 : 0;
     }
@@ -48,7 +51,11 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const cmd = commands.find((c) => c.name === first);
-    if (!cmd) throw new XaitError(`unknown command '${first}' (commands: ${commands.map((c) => c.name).join(", ")}; see xait --help)`, 2);
+    if (!cmd)
+      throw new XaitError(
+        `unknown command '${first}' (commands: ${commands.map((c) => c.name).join(", ")}; see xait --help)`,
+        2,
+      );
     if (rest.includes("-h") || rest.includes("--help")) {
       process.stdout.write(cmd.help + "\n");
       return 0;

@@ -13,9 +13,15 @@ function identity(T: number): Matrix {
 }
 
 /** mean over heads of f(P_h) (element-wise). */
-export function meanHeads(P: ArrayLike<number>, heads: number, T: number, f: (p: number, i: number) => number = (p) => p): Matrix {
+export function meanHeads(
+  P: ArrayLike<number>,
+  heads: number,
+  T: number,
+  f: (p: number, i: number) => number = (p) => p,
+): Matrix {
   const out = new Float64Array(T * T);
-  for (let h = 0; h < heads; h++) for (let i = 0; i < T * T; i++) out[i]! += f(P[h * T * T + i]!, h * T * T + i) / heads;
+  for (let h = 0; h < heads; h++)
+    for (let i = 0; i < T * T; i++) out[i]! += f(P[h * T * T + i]!, h * T * T + i) / heads;
   return out;
 }
 
@@ -67,16 +73,32 @@ export function attentionLast(P: ArrayLike<number>, heads: number, T: number): n
 
 /** `rollout` (Abnar & Zuidema 2020): R_t = Σ_i J_it. */
 export function rollout(layers: ArrayLike<number>[], heads: number, T: number): number[] {
-  return columnSums(rolloutMatrix(layers.map((P) => meanHeads(P, heads, T)), T), T);
+  return columnSums(
+    rolloutMatrix(
+      layers.map((P) => meanHeads(P, heads, T)),
+      T,
+    ),
+    T,
+  );
 }
 
 /** Ā_l = mean_heads(max(∇P ⊙ P, 0)). */
-export function gradWeighted(P: ArrayLike<number>, grad: ArrayLike<number>, heads: number, T: number): Matrix {
+export function gradWeighted(
+  P: ArrayLike<number>,
+  grad: ArrayLike<number>,
+  heads: number,
+  T: number,
+): Matrix {
   return meanHeads(P, heads, T, (p, i) => Math.max(grad[i]! * p, 0));
 }
 
 /** `gae` (Chefer et al. 2021): R ← I; R ← R + Ā_l·R per layer; scores = row of [CLS] with its own entry zeroed. */
-export function gae(layers: ArrayLike<number>[], grads: ArrayLike<number>[], heads: number, T: number): number[] {
+export function gae(
+  layers: ArrayLike<number>[],
+  grads: ArrayLike<number>[],
+  heads: number,
+  T: number,
+): number[] {
   let R = identity(T);
   layers.forEach((P, l) => {
     const A = gradWeighted(P, grads[l]!, heads, T);
@@ -90,8 +112,16 @@ export function gae(layers: ArrayLike<number>[], grads: ArrayLike<number>[], hea
 }
 
 /** `grad-rollout`: the rollout of the Ā_l, with J_00 = 0, R_t = Σ_i J_it. */
-export function gradRollout(layers: ArrayLike<number>[], grads: ArrayLike<number>[], heads: number, T: number): number[] {
-  const J = rolloutMatrix(layers.map((P, l) => gradWeighted(P, grads[l]!, heads, T)), T);
+export function gradRollout(
+  layers: ArrayLike<number>[],
+  grads: ArrayLike<number>[],
+  heads: number,
+  T: number,
+): number[] {
+  const J = rolloutMatrix(
+    layers.map((P, l) => gradWeighted(P, grads[l]!, heads, T)),
+    T,
+  );
   J[0] = 0;
   return columnSums(J, T);
 }

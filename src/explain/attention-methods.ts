@@ -35,7 +35,13 @@ export const rollout: Method = {
   conservative: false,
   run(input) {
     const { P, heads, T } = attentionOf(input, false);
-    return { attributions: maps.rollout(P.map((p) => p.data), heads, T) };
+    return {
+      attributions: maps.rollout(
+        P.map((p) => p.data),
+        heads,
+        T,
+      ),
+    };
   },
 };
 
@@ -45,7 +51,12 @@ export const attentionFlow: Method = {
   conservative: false,
   run(input) {
     const { P, heads, T } = attentionOf(input, false);
-    return { attributions: flow(P.map((p) => maps.withResidual(maps.meanHeads(p.data, heads, T), T)), T) };
+    return {
+      attributions: flow(
+        P.map((p) => maps.withResidual(maps.meanHeads(p.data, heads, T), T)),
+        T,
+      ),
+    };
   },
 };
 
@@ -55,7 +66,14 @@ export const gae: Method = {
   conservative: false,
   run(input) {
     const { P, heads, T } = attentionOf(input, true);
-    return { attributions: maps.gae(P.map((p) => p.data), P.map((p) => p.grad!), heads, T) };
+    return {
+      attributions: maps.gae(
+        P.map((p) => p.data),
+        P.map((p) => p.grad!),
+        heads,
+        T,
+      ),
+    };
   },
 };
 
@@ -65,6 +83,13 @@ export const gradRollout: Method = {
   conservative: false,
   run(input) {
     const { P, heads, T } = attentionOf(input, true);
-    return { attributions: maps.gradRollout(P.map((p) => p.data), P.map((p) => p.grad!), heads, T) };
+    return {
+      attributions: maps.gradRollout(
+        P.map((p) => p.data),
+        P.map((p) => p.grad!),
+        heads,
+        T,
+      ),
+    };
   },
 };

@@ -36,7 +36,13 @@ export interface Method {
 /** A batch holding `copies` copies of a one-sequence batch, optionally with other ids. */
 export function replicate(b: Batch, copies: number, ids?: (copy: number, t: number) => number): Batch {
   const n = b.seq * copies;
-  const out: Batch = { batch: copies, seq: b.seq, ids: new Int32Array(n), typeIds: new Int32Array(n), mask: new Uint8Array(n) };
+  const out: Batch = {
+    batch: copies,
+    seq: b.seq,
+    ids: new Int32Array(n),
+    typeIds: new Int32Array(n),
+    mask: new Uint8Array(n),
+  };
   for (let c = 0; c < copies; c++)
     for (let t = 0; t < b.seq; t++) {
       out.ids[c * b.seq + t] = ids ? ids(c, t) : b.ids[t]!;

@@ -34,7 +34,9 @@ export function resolveTarget(model: SequenceClassifier, target: number | string
   const labels = model.config.labels;
   if (typeof target === "number") {
     if (!Number.isInteger(target) || target < 0 || target >= labels.length)
-      throw usageError(`target ${target} is out of range: the model has ${labels.length} classes (0-${labels.length - 1}: ${labels.join(", ")})`);
+      throw usageError(
+        `target ${target} is out of range: the model has ${labels.length} classes (0-${labels.length - 1}: ${labels.join(", ")})`,
+      );
     return target;
   }
   const byLabel = labels.findIndex((l) => l.toLowerCase() === target.toLowerCase());
@@ -44,17 +46,29 @@ export function resolveTarget(model: SequenceClassifier, target: number | string
 }
 
 /** Tokenise one input with the model's tokenizer and maximum length. */
-export function encodeInput(model: SequenceClassifier, input: ExplainInput, warn?: (m: string) => void): { batch: Batch; tokens: string[] } {
+export function encodeInput(
+  model: SequenceClassifier,
+  input: ExplainInput,
+  warn?: (m: string) => void,
+): { batch: Batch; tokens: string[] } {
   const tok = model.tokenizer;
   if (!tok) throw new XaitError("the model has no tokenizer (tokenizer.json or vocab.txt)");
   const [text, pair] = typeof input === "string" ? [input, undefined] : input;
   if (!text.trim()) throw usageError("empty text: nothing to explain");
-  const enc = tok.encode(text, pair, model.config.maxPositions - (model.layout.positionsFrom === "roberta" ? model.config.padTokenId + 1 : 0));
+  const enc = tok.encode(
+    text,
+    pair,
+    model.config.maxPositions - (model.layout.positionsFrom === "roberta" ? model.config.padTokenId + 1 : 0),
+  );
   if (enc.truncated) warn?.(`text truncated to ${enc.ids.length} tokens (the model's maximum)`);
   return { batch: makeBatch([{ ids: enc.ids, typeIds: enc.typeIds }], tok.special.pad), tokens: enc.tokens };
 }
 
-export function explain(model: SequenceClassifier, input: ExplainInput, opts: ExplainOptions = {}): Explanation {
+export function explain(
+  model: SequenceClassifier,
+  input: ExplainInput,
+  opts: ExplainOptions = {},
+): Explanation {
   const methods = (opts.methods ?? ["lrp"]).map(getMethod);
   const { batch, tokens } = encodeInput(model, input, opts.warn);
   const logits = Array.from(noGrad(() => model.forward(batch)).data);
@@ -63,7 +77,8 @@ export function explain(model: SequenceClassifier, input: ExplainInput, opts: Ex
   const target = opts.target === undefined ? predicted : resolveTarget(model, opts.target);
   const options: MethodOptions = { gamma: opts.gamma ?? 0, steps: opts.steps ?? 50, seed: opts.seed ?? 0 };
   if (!(options.gamma >= 0)) throw usageError(`gamma must be ≥ 0, got ${options.gamma}`);
-  if (!Number.isInteger(options.steps) || options.steps < 1) throw usageError(`steps must be a positive integer, got ${options.steps}`);
+  if (!Number.isInteger(options.steps) || options.steps < 1)
+    throw usageError(`steps must be a positive integer, got ${options.steps}`);
   const explanations: Record<string, MethodExplanation> = {};
   for (const method of methods) {
     const start = performance.now();

@@ -39,7 +39,8 @@ export class FlowNetwork {
       }
       if (level[t] === -1) return flow;
       it.fill(0);
-      for (let f = this.push(s, t, Infinity, level, it); f > EPS; f = this.push(s, t, Infinity, level, it)) flow += f;
+      for (let f = this.push(s, t, Infinity, level, it); f > EPS; f = this.push(s, t, Infinity, level, it))
+        flow += f;
     }
   }
 
@@ -77,7 +78,9 @@ export function attentionFlow(residualLayers: Float64Array[], T: number): number
       const g = new FlowNetwork((L + 1) * T);
       for (let l = L; l >= 1; l--) {
         const A = residualLayers[l - 1]!;
-        for (let a = 0; a < T; a++) for (let b = 0; b < T; b++) if (A[a * T + b]! > 0) g.addEdge(node(l, a), node(l - 1, b), A[a * T + b]!);
+        for (let a = 0; a < T; a++)
+          for (let b = 0; b < T; b++)
+            if (A[a * T + b]! > 0) g.addEdge(node(l, a), node(l - 1, b), A[a * T + b]!);
       }
       flows[t] = g.maxFlow(node(L, i), node(0, t));
     }

@@ -33,7 +33,10 @@ export function getMethod(id: string): Method {
 
 /** Parse a comma-separated method list; "all" means every method. */
 export function parseMethods(list: string): string[] {
-  const ids = list.split(",").map((s) => s.trim()).filter(Boolean);
+  const ids = list
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (ids.length === 1 && ids[0] === "all") return [...METHOD_IDS];
   if (ids.length === 0) throw usageError(`no method given (valid: ${METHOD_IDS.join(", ")})`);
   for (const id of ids) getMethod(id);

@@ -9,7 +9,14 @@ import { targetSeed, type Method, type MethodInput, type MethodOutput } from "./
 
 /** LRP (AH+LN), the paper's method: attention probabilities and LayerNorm std constant, identity rule on activations. */
 export function lrpRules(gamma = 0): RuleSet {
-  return { attention: "constant", attentionProducts: "gradient", layerNorm: "constant-std", activation: "identity", headActivation: "gradient", gamma };
+  return {
+    attention: "constant",
+    attentionProducts: "gradient",
+    layerNorm: "constant-std",
+    activation: "identity",
+    headActivation: "gradient",
+    gamma,
+  };
 }
 
 /** LRP (AH): as `lrp`, but LayerNorm unmodified. */
@@ -19,11 +26,25 @@ export function lrpAhRules(gamma = 0): RuleSet {
 
 /** AttnLRP in Gradient × Input form: std constant, softmax gradient kept, both attention products halved, identity everywhere. */
 export function attnLrpRules(gamma = 0): RuleSet {
-  return { attention: "gradient", attentionProducts: "uniform", layerNorm: "constant-std", activation: "identity", headActivation: "identity", gamma };
+  return {
+    attention: "gradient",
+    attentionProducts: "uniform",
+    layerNorm: "constant-std",
+    activation: "identity",
+    headActivation: "identity",
+    gamma,
+  };
 }
 
 /** Σ_d of x ⊙ g per token over rows [batch, seq, hidden]. */
-export function tokenSums(x: ArrayLike<number>, g: ArrayLike<number>, seq: number, hidden: number, row = 0, abs = false): number[] {
+export function tokenSums(
+  x: ArrayLike<number>,
+  g: ArrayLike<number>,
+  seq: number,
+  hidden: number,
+  row = 0,
+  abs = false,
+): number[] {
   const out = new Array<number>(seq).fill(0);
   const base = row * seq * hidden;
   for (let t = 0; t < seq; t++) {
@@ -41,10 +62,16 @@ export function tokenSums(x: ArrayLike<number>, g: ArrayLike<number>, seq: numbe
  * Gradient of the target logit w.r.t. the embeddings E under `rules`; returns E, its gradient and
  * the relevance sum at every block input.
  */
-export function embeddingGradient(input: MethodInput, rules: RuleSet, perLayer: boolean): { E: Tensor; grad: Float32Array | Float64Array; layers?: number[] } {
+export function embeddingGradient(
+  input: MethodInput,
+  rules: RuleSet,
+  perLayer: boolean,
+): { E: Tensor; grad: Float32Array | Float64Array; layers?: number[] } {
   const { model, batch, target } = input;
   const E = noGrad(() => model.embed(batch)).requireGrad();
-  const trace: Trace | undefined = perLayer ? { attention: [], blockInputs: [], retainBlockGrads: true } : undefined;
+  const trace: Trace | undefined = perLayer
+    ? { attention: [], blockInputs: [], retainBlockGrads: true }
+    : undefined;
   const logits = model.encode(E, batch, { rules, trace });
   logits.backward(targetSeed(batch.batch, model.numLabels, target));
   const layers = trace?.blockInputs.map((x) => {

@@ -1,5 +1,12 @@
 /** The plain TypeScript reference backend: every other backend must agree with it. */
-import { registerReferenceBackend, type Backend, type FloatArray, type GemmArgs, type GeluForm, type LayerNormArgs } from "./backend.js";
+import {
+  registerReferenceBackend,
+  type Backend,
+  type FloatArray,
+  type GemmArgs,
+  type GeluForm,
+  type LayerNormArgs,
+} from "./backend.js";
 import { erf } from "./special.js";
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
@@ -73,7 +80,8 @@ function layerNorm(q: LayerNormArgs): void {
       const d = x[o + j]! - mu;
       ss += d * d;
     }
-    const denom = q.form === "bert" ? Math.sqrt(ss / cols + eps) : Math.sqrt(ss / Math.max(cols - 1, 1)) + eps;
+    const denom =
+      q.form === "bert" ? Math.sqrt(ss / cols + eps) : Math.sqrt(ss / Math.max(cols - 1, 1)) + eps;
     q.mean[r] = mu;
     q.denom[r] = denom;
     const inv = 1 / denom;

@@ -55,7 +55,9 @@ export const GAMMA_STABILIZER = 1e-6;
  */
 export function gammaLinear(x: Tensor, weight: Tensor, bias: Tensor | null, gamma: number): Tensor {
   if (weight.rank !== 2 || x.dim(-1) !== weight.dim(1))
-    throw new XaitError(`gammaLinear: input ${shapeString(x.shape)} does not fit weight ${shapeString(weight.shape)}`);
+    throw new XaitError(
+      `gammaLinear: input ${shapeString(x.shape)} does not fit weight ${shapeString(weight.shape)}`,
+    );
   const [outF, inF] = weight.shape as [number, number];
   const rows = x.size / inF;
   const wPlus = allocate(weight.dtype, weight.size);
@@ -66,7 +68,21 @@ export function gammaLinear(x: Tensor, weight: Tensor, bias: Tensor | null, gamm
   const project = (w: Float32Array | Float64Array, b: Float32Array | Float64Array | null) => {
     const out = allocate(x.dtype, rows * outF);
     if (b) for (let r = 0; r < rows; r++) out.set(b, r * outF);
-    kernelsFor(x.data, w, out).gemm({ m: rows, n: outF, k: inF, a: x.data, b: w, c: out, transA: false, transB: true, accumulate: b !== null, batch: 1, strideA: 0, strideB: 0, strideC: 0 });
+    kernelsFor(x.data, w, out).gemm({
+      m: rows,
+      n: outF,
+      k: inF,
+      a: x.data,
+      b: w,
+      c: out,
+      transA: false,
+      transB: true,
+      accumulate: b !== null,
+      batch: 1,
+      strideA: 0,
+      strideB: 0,
+      strideC: 0,
+    });
     return out;
   };
   const z = project(weight.data, bias?.data ?? null);
@@ -84,7 +100,21 @@ export function gammaLinear(x: Tensor, weight: Tensor, bias: Tensor | null, gamm
       s[i] = (g[i]! * z[i]!) / d;
     }
     const gx = allocate(x.dtype, x.size);
-    kernelsFor(s, wPlus, gx).gemm({ m: rows, n: inF, k: outF, a: s, b: wPlus, c: gx, transA: false, transB: false, accumulate: false, batch: 1, strideA: 0, strideB: 0, strideC: 0 });
+    kernelsFor(s, wPlus, gx).gemm({
+      m: rows,
+      n: inF,
+      k: outF,
+      a: s,
+      b: wPlus,
+      c: gx,
+      transA: false,
+      transB: false,
+      accumulate: false,
+      batch: 1,
+      strideA: 0,
+      strideB: 0,
+      strideC: 0,
+    });
     addGrad(x, gx);
   });
 }

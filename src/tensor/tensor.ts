@@ -60,7 +60,9 @@ export class Tensor {
 
   constructor(data: FloatArray, shape: readonly number[], requiresGrad = false) {
     if (data.length !== sizeOf(shape))
-      throw new XaitError(`tensor data has ${data.length} values, shape ${shapeString(shape)} wants ${sizeOf(shape)}`);
+      throw new XaitError(
+        `tensor data has ${data.length} values, shape ${shapeString(shape)} wants ${sizeOf(shape)}`,
+      );
     this.data = data;
     this.shape = shape.slice();
     this.requiresGrad = requiresGrad;
@@ -98,7 +100,8 @@ export class Tensor {
   }
 
   item(): number {
-    if (this.size !== 1) throw new XaitError(`item() needs a single value, tensor has shape ${shapeString(this.shape)}`);
+    if (this.size !== 1)
+      throw new XaitError(`item() needs a single value, tensor has shape ${shapeString(this.shape)}`);
     return this.data[0]!;
   }
 
@@ -133,7 +136,8 @@ export class Tensor {
     const order = topologicalOrder(this);
     const grads = new Map<Tensor, FloatArray>();
     const start = seed ?? allocate(this.dtype, this.size).fill(1);
-    if (start.length !== this.size) throw new XaitError(`backward seed has ${start.length} values, tensor has ${this.size}`);
+    if (start.length !== this.size)
+      throw new XaitError(`backward seed has ${start.length} values, tensor has ${this.size}`);
     grads.set(this, start);
     for (let i = order.length - 1; i >= 0; i--) {
       const t = order[i]!;

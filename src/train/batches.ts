@@ -12,7 +12,12 @@ export interface EncodedExample {
  * xai-transformer has no attention mask, so padding would change what it computes). Otherwise
  * examples are shuffled, sorted by length within windows of 50 batches, and the batches shuffled.
  */
-export function epochBatches(examples: readonly EncodedExample[], batchSize: number, rng: Random, exactLength: boolean): number[][] {
+export function epochBatches(
+  examples: readonly EncodedExample[],
+  batchSize: number,
+  rng: Random,
+  exactLength: boolean,
+): number[][] {
   const order = rng.shuffle(examples.map((_, i) => i));
   const batches: number[][] = [];
   if (exactLength) {
@@ -29,7 +34,9 @@ export function epochBatches(examples: readonly EncodedExample[], batchSize: num
   } else {
     const window = batchSize * 50;
     for (let w = 0; w < order.length; w += window) {
-      const chunk = order.slice(w, w + window).sort((a, b) => examples[a]!.ids.length - examples[b]!.ids.length);
+      const chunk = order
+        .slice(w, w + window)
+        .sort((a, b) => examples[a]!.ids.length - examples[b]!.ids.length);
       for (let s = 0; s < chunk.length; s += batchSize) batches.push(chunk.slice(s, s + batchSize));
     }
   }

@@ -32,7 +32,8 @@ export class AdamW {
   /** Scale all gradients so that their global L2 norm is at most maxNorm; returns the norm before. */
   clipGradients(maxNorm: number): number {
     let ss = 0;
-    for (const p of this.params) if (p.grad) for (let i = 0; i < p.grad.length; i++) ss += p.grad[i]! * p.grad[i]!;
+    for (const p of this.params)
+      if (p.grad) for (let i = 0; i < p.grad.length; i++) ss += p.grad[i]! * p.grad[i]!;
     const norm = Math.sqrt(ss);
     if (norm > maxNorm && norm > 0) {
       const s = maxNorm / norm;
@@ -58,7 +59,7 @@ export class AdamW {
         const gi = g[i]!;
         m[i] = b1 * m[i]! + (1 - b1) * gi;
         v[i] = b2 * v[i]! + (1 - b2) * gi * gi;
-        w[i] = w[i]! - lr * ((m[i]! / c1) / (Math.sqrt(v[i]! / c2) + eps) + wd * w[i]!);
+        w[i] = w[i]! - lr * (m[i]! / c1 / (Math.sqrt(v[i]! / c2) + eps) + wd * w[i]!);
       }
       p.grad = null;
     });

@@ -52,11 +52,20 @@ function decays(name: string): boolean {
   return !name.endsWith(".bias") && !/LayerNorm|layer_norm/.test(name);
 }
 
-export function train(model: SequenceClassifier, data: readonly EncodedExample[], opts: TrainOptions, hooks: TrainHooks): TrainResult {
+export function train(
+  model: SequenceClassifier,
+  data: readonly EncodedExample[],
+  opts: TrainOptions,
+  hooks: TrainHooks,
+): TrainResult {
   if (data.length === 0) throw new XaitError("no training examples");
   const named = model.trainableParameters();
   const params = named.map(([, t]) => t.requireGrad());
-  const optimizer = new AdamW(params, named.map(([n]) => decays(n)), { weightDecay: opts.weightDecay });
+  const optimizer = new AdamW(
+    params,
+    named.map(([n]) => decays(n)),
+    { weightDecay: opts.weightDecay },
+  );
   const rng = new Random(opts.seed);
   const dropoutRng = new Random(opts.seed ^ 0x9e3779b9);
   const exact = model.layout.attentionKind === "paper";
@@ -76,7 +85,10 @@ export function train(model: SequenceClassifier, data: readonly EncodedExample[]
       let correct = 0;
       let seen = 0;
       for (const idx of epochBatches(data, opts.batchSize, rng, exact)) {
-        const batch = makeBatch(idx.map((i) => data[i]!), pad);
+        const batch = makeBatch(
+          idx.map((i) => data[i]!),
+          pad,
+        );
         const labels = idx.map((i) => data[i]!.label);
         const logits = model.forward(batch, { train: { dropout: opts.dropout, rng: dropoutRng } });
         const loss = crossEntropy(logits, labels);

@@ -13,7 +13,11 @@ export function randomTensor(shape: number[], rng: Random, scale = 1): Tensor {
  * Check ∂L/∂inputs for L = Σ out ⊙ W (W random, fixed) by central differences. `make` builds the
  * output from the inputs; `inputs` are Float64 tensors (only those with requiresGrad are checked).
  */
-export function gradcheck(make: (xs: Tensor[]) => Tensor, inputs: Tensor[], opts: { tol?: number; h?: number; seed?: number } = {}): void {
+export function gradcheck(
+  make: (xs: Tensor[]) => Tensor,
+  inputs: Tensor[],
+  opts: { tol?: number; h?: number; seed?: number } = {},
+): void {
   const tol = opts.tol ?? 1e-6;
   const h = opts.h ?? 1e-6;
   const rng = new Random(opts.seed ?? 7);

@@ -10,7 +10,9 @@ export function broadcastShapes(a: readonly number[], b: readonly number[], op: 
     const da = a[a.length - n + i] ?? 1;
     const db = b[b.length - n + i] ?? 1;
     if (da !== db && da !== 1 && db !== 1)
-      throw new XaitError(`${op}: shapes ${shapeString(a)} and ${shapeString(b)} cannot be broadcast together`);
+      throw new XaitError(
+        `${op}: shapes ${shapeString(a)} and ${shapeString(b)} cannot be broadcast together`,
+      );
     out.push(da === 1 ? db : da);
   }
   return out;
@@ -56,13 +58,20 @@ export function isTrailing(shape: readonly number[], outShape: readonly number[]
   for (let i = outShape.length - 1; i >= 0 && tail < n; i--) tail *= outShape[i]!;
   if (tail !== n) return false;
   // the operand's own dims must equal the output's trailing dims (after dropping leading 1s)
-  const trimmed = shape.slice(shape.findIndex((d) => d !== 1) === -1 ? shape.length : shape.findIndex((d) => d !== 1));
+  const trimmed = shape.slice(
+    shape.findIndex((d) => d !== 1) === -1 ? shape.length : shape.findIndex((d) => d !== 1),
+  );
   const outTail = outShape.slice(outShape.length - trimmed.length);
   return trimmed.every((d, i) => d === outTail[i]);
 }
 
 /** Sum a gradient of `outShape` down to `shape` (the adjoint of broadcasting). */
-export function reduceToShape(g: FloatArray, outShape: readonly number[], shape: readonly number[], dtype: DType): FloatArray {
+export function reduceToShape(
+  g: FloatArray,
+  outShape: readonly number[],
+  shape: readonly number[],
+  dtype: DType,
+): FloatArray {
   const n = sizeOf(shape);
   if (n === g.length) return g.slice();
   const out = allocate(dtype, n);

@@ -72,7 +72,12 @@ function mulArrays(x: FloatArray, y: FloatArray, dtype: Tensor["dtype"]): FloatA
   return out;
 }
 
-function mapArrays(x: FloatArray, y: FloatArray, dtype: Tensor["dtype"], f: (a: number, b: number) => number): FloatArray {
+function mapArrays(
+  x: FloatArray,
+  y: FloatArray,
+  dtype: Tensor["dtype"],
+  f: (a: number, b: number) => number,
+): FloatArray {
   const out = allocate(dtype, x.length);
   for (let i = 0; i < x.length; i++) out[i] = f(x[i]!, y[i]!);
   return out;

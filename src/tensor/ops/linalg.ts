@@ -47,7 +47,8 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const batchShape = a.shape.slice(0, -2);
   const batch = sizeOf(batchShape);
   const sharedB = b.rank === 2;
-  if (!sharedB && shapeString(b.shape.slice(0, -2)) !== shapeString(batchShape)) fail("batch dimensions differ");
+  if (!sharedB && shapeString(b.shape.slice(0, -2)) !== shapeString(batchShape))
+    fail("batch dimensions differ");
   const dtype = commonDType(a, b);
   const out = allocate(dtype, batch * m * n);
   // a shared 2-D b with untransposed a: one tall product [batch·m, k] · op(b)
@@ -60,26 +61,129 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     const M = fwd.m;
     if (a.requiresGrad) {
       const ga = allocate(dtype, a.size);
-      if (!transA) run({ ...fwd, k: n, n: k, transA: false, transB: !transB, strideA: M * n, strideB: fwd.strideB, strideC: M * k }, g, b.data, ga, false);
-      else run({ ...fwd, m: k, k: n, n: m, transA: transB, transB: true, strideA: fwd.strideB, strideB: m * n, strideC: k * m }, b.data, g, ga, false);
+      if (!transA)
+        run(
+          {
+            ...fwd,
+            k: n,
+            n: k,
+            transA: false,
+            transB: !transB,
+            strideA: M * n,
+            strideB: fwd.strideB,
+            strideC: M * k,
+          },
+          g,
+          b.data,
+          ga,
+          false,
+        );
+      else
+        run(
+          {
+            ...fwd,
+            m: k,
+            k: n,
+            n: m,
+            transA: transB,
+            transB: true,
+            strideA: fwd.strideB,
+            strideB: m * n,
+            strideC: k * m,
+          },
+          b.data,
+          g,
+          ga,
+          false,
+        );
       addGrad(a, ga);
     }
     if (b.requiresGrad) {
       const gb = allocate(dtype, b.size);
       if (flat) {
-        if (!transB) run({ m: k, n, k: M, transA: true, transB: false, batch: 1, strideA: 0, strideB: 0, strideC: 0 }, a.data, g, gb, false);
-        else run({ m: n, n: k, k: M, transA: true, transB: false, batch: 1, strideA: 0, strideB: 0, strideC: 0 }, g, a.data, gb, false);
+        if (!transB)
+          run(
+            { m: k, n, k: M, transA: true, transB: false, batch: 1, strideA: 0, strideB: 0, strideC: 0 },
+            a.data,
+            g,
+            gb,
+            false,
+          );
+        else
+          run(
+            { m: n, n: k, k: M, transA: true, transB: false, batch: 1, strideA: 0, strideB: 0, strideC: 0 },
+            g,
+            a.data,
+            gb,
+            false,
+          );
       } else if (sharedB) {
         // aᵀ with a shared b: accumulate the per-batch products one by one
         for (let i = 0; i < batch; i++) {
           const sub = (x: FloatArray, len: number) => x.subarray(i * len, (i + 1) * len);
-          if (!transB) run({ m: k, n, k: m, transA: !transA, transB: false, batch: 1, strideA: 0, strideB: 0, strideC: 0 }, sub(a.data, m * k), sub(g, m * n), gb, true);
-          else run({ m: n, n: k, k: m, transA: true, transB: transA, batch: 1, strideA: 0, strideB: 0, strideC: 0 }, sub(g, m * n), sub(a.data, m * k), gb, true);
+          if (!transB)
+            run(
+              { m: k, n, k: m, transA: !transA, transB: false, batch: 1, strideA: 0, strideB: 0, strideC: 0 },
+              sub(a.data, m * k),
+              sub(g, m * n),
+              gb,
+              true,
+            );
+          else
+            run(
+              {
+                m: n,
+                n: k,
+                k: m,
+                transA: true,
+                transB: transA,
+                batch: 1,
+                strideA: 0,
+                strideB: 0,
+                strideC: 0,
+              },
+              sub(g, m * n),
+              sub(a.data, m * k),
+              gb,
+              true,
+            );
         }
       } else if (!transB) {
-        run({ m: k, n, k: m, transA: !transA, transB: false, batch, strideA: m * k, strideB: m * n, strideC: k * n }, a.data, g, gb, false);
+        run(
+          {
+            m: k,
+            n,
+            k: m,
+            transA: !transA,
+            transB: false,
+            batch,
+            strideA: m * k,
+            strideB: m * n,
+            strideC: k * n,
+          },
+          a.data,
+          g,
+          gb,
+          false,
+        );
       } else {
-        run({ m: n, n: k, k: m, transA: true, transB: transA, batch, strideA: m * n, strideB: m * k, strideC: n * k }, g, a.data, gb, false);
+        run(
+          {
+            m: n,
+            n: k,
+            k: m,
+            transA: true,
+            transB: transA,
+            batch,
+            strideA: m * n,
+            strideB: m * k,
+            strideC: n * k,
+          },
+          g,
+          a.data,
+          gb,
+          false,
+        );
       }
       addGrad(b, gb);
     }
@@ -90,14 +194,28 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   const [outF, inF] = weight.shape as [number, number];
   if (weight.rank !== 2 || x.dim(-1) !== inF)
-    throw new XaitError(`linear: input ${shapeString(x.shape)} does not fit weight ${shapeString(weight.shape)}`);
+    throw new XaitError(
+      `linear: input ${shapeString(x.shape)} does not fit weight ${shapeString(weight.shape)}`,
+    );
   if (bias && (bias.rank !== 1 || bias.size !== outF))
-    throw new XaitError(`linear: bias ${shapeString(bias.shape)} does not fit weight ${shapeString(weight.shape)}`);
+    throw new XaitError(
+      `linear: bias ${shapeString(bias.shape)} does not fit weight ${shapeString(weight.shape)}`,
+    );
   const rows = x.size / inF;
   const dtype = commonDType(x, weight);
   const out = allocate(dtype, rows * outF);
   if (bias) for (let r = 0; r < rows; r++) out.set(bias.data, r * outF);
-  const fwd: Gemm = { m: rows, n: outF, k: inF, transA: false, transB: true, batch: 1, strideA: 0, strideB: 0, strideC: 0 };
+  const fwd: Gemm = {
+    m: rows,
+    n: outF,
+    k: inF,
+    transA: false,
+    transB: true,
+    batch: 1,
+    strideA: 0,
+    strideB: 0,
+    strideC: 0,
+  };
   run(fwd, x.data, weight.data, out, bias !== null);
   const parents = bias ? [x, weight, bias] : [x, weight];
   return result(out, [...x.shape.slice(0, -1), outF], parents, (g) => {

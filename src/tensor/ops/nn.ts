@@ -41,11 +41,21 @@ export interface LayerNormOptions {
 }
 
 /** LayerNorm over the last axis, optionally affine: (x − μ)/σ′ · weight + bias. */
-export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null, opts: LayerNormOptions): Tensor {
+export function layerNorm(
+  x: Tensor,
+  weight: Tensor | null,
+  bias: Tensor | null,
+  opts: LayerNormOptions,
+): Tensor {
   const cols = x.dim(-1);
-  for (const [name, p] of [["weight", weight], ["bias", bias]] as const)
+  for (const [name, p] of [
+    ["weight", weight],
+    ["bias", bias],
+  ] as const)
     if (p && p.size !== cols)
-      throw new XaitError(`layerNorm: ${name} ${shapeString(p.shape)} does not fit input ${shapeString(x.shape)}`);
+      throw new XaitError(
+        `layerNorm: ${name} ${shapeString(p.shape)} does not fit input ${shapeString(x.shape)}`,
+      );
   const rows = x.size / cols;
   const out = allocate(x.dtype, x.size);
   const mean = allocate(x.dtype, rows);
@@ -94,7 +104,8 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
     if (weight?.requiresGrad) {
       const gw = allocate(weight.dtype, cols);
       for (let r = 0; r < rows; r++)
-        for (let j = 0; j < cols; j++) gw[j]! += (gy[r * cols + j]! * (x.data[r * cols + j]! - mean[r]!)) / denom[r]!;
+        for (let j = 0; j < cols; j++)
+          gw[j]! += (gy[r * cols + j]! * (x.data[r * cols + j]! - mean[r]!)) / denom[r]!;
       addGrad(weight, gw);
     }
     if (bias?.requiresGrad) {
@@ -150,13 +161,16 @@ export function logSoftmax(x: Tensor): Tensor {
 /** Mean cross-entropy of logits [N, C] against integer labels. */
 export function crossEntropy(logits: Tensor, labels: ArrayLike<number>): Tensor {
   if (logits.rank !== 2 || logits.dim(0) !== labels.length)
-    throw new XaitError(`crossEntropy: logits ${shapeString(logits.shape)} do not fit ${labels.length} labels`);
+    throw new XaitError(
+      `crossEntropy: logits ${shapeString(logits.shape)} do not fit ${labels.length} labels`,
+    );
   const [n, c] = logits.shape as [number, number];
   const lp = logSoftmax(logits);
   let loss = 0;
   for (let i = 0; i < n; i++) {
     const y = labels[i]!;
-    if (!Number.isInteger(y) || y < 0 || y >= c) throw new XaitError(`crossEntropy: label ${y} out of range for ${c} classes`);
+    if (!Number.isInteger(y) || y < 0 || y >= c)
+      throw new XaitError(`crossEntropy: label ${y} out of range for ${c} classes`);
     loss -= lp.data[i * c + y]!;
   }
   const out = allocate(logits.dtype, 1);

@@ -2,9 +2,14 @@
 import { XaitError } from "../../errors.js";
 import { addGrad, allocate, result, shapeString, sizeOf, Tensor } from "../tensor.js";
 
-function split(x: Tensor, axis: number, op: string): { a: number; outer: number; len: number; inner: number } {
+function split(
+  x: Tensor,
+  axis: number,
+  op: string,
+): { a: number; outer: number; len: number; inner: number } {
   const a = axis < 0 ? x.rank + axis : axis;
-  if (a < 0 || a >= x.rank) throw new XaitError(`${op}: axis ${axis} out of range for shape ${shapeString(x.shape)}`);
+  if (a < 0 || a >= x.rank)
+    throw new XaitError(`${op}: axis ${axis} out of range for shape ${shapeString(x.shape)}`);
   return { a, outer: sizeOf(x.shape.slice(0, a)), len: x.shape[a]!, inner: sizeOf(x.shape.slice(a + 1)) };
 }
 

@@ -14,7 +14,8 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
 
 function normAxis(axis: number, rank: number, op: string, shape: readonly number[]): number {
   const a = axis < 0 ? rank + axis : axis;
-  if (a < 0 || a >= rank) throw new XaitError(`${op}: axis ${axis} out of range for shape ${shapeString(shape)}`);
+  if (a < 0 || a >= rank)
+    throw new XaitError(`${op}: axis ${axis} out of range for shape ${shapeString(shape)}`);
   return a;
 }
 
@@ -22,7 +23,9 @@ function normAxis(axis: number, rank: number, op: string, shape: readonly number
 export function permute(x: Tensor, perm: readonly number[]): Tensor {
   const rank = x.rank;
   if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((p, i) => p !== i))
-    throw new XaitError(`permute: [${perm.join(",")}] is not a permutation of the dimensions of ${shapeString(x.shape)}`);
+    throw new XaitError(
+      `permute: [${perm.join(",")}] is not a permutation of the dimensions of ${shapeString(x.shape)}`,
+    );
   const shape = perm.map((p) => x.shape[p]!);
   const inStrides = stridesOf(x.shape);
   const strides = perm.map((p) => inStrides[p]!);
@@ -81,17 +84,21 @@ export function slice(x: Tensor, axis: number, start: number, end: number): Tens
   const a = normAxis(axis, x.rank, "slice", x.shape);
   const len = x.shape[a]!;
   if (start < 0 || end > len || start > end)
-    throw new XaitError(`slice: range ${start}:${end} out of bounds for axis ${axis} of ${shapeString(x.shape)}`);
+    throw new XaitError(
+      `slice: range ${start}:${end} out of bounds for axis ${axis} of ${shapeString(x.shape)}`,
+    );
   const shape = x.shape.slice();
   shape[a] = end - start;
   const outer = sizeOf(x.shape.slice(0, a));
   const inner = sizeOf(x.shape.slice(a + 1));
   const block = (end - start) * inner;
   const out = allocate(x.dtype, outer * block);
-  for (let o = 0; o < outer; o++) out.set(x.data.subarray(o * len * inner + start * inner, o * len * inner + end * inner), o * block);
+  for (let o = 0; o < outer; o++)
+    out.set(x.data.subarray(o * len * inner + start * inner, o * len * inner + end * inner), o * block);
   return result(out, shape, [x], (g) => {
     const gx = allocate(x.dtype, x.size);
-    for (let o = 0; o < outer; o++) gx.set(g.subarray(o * block, (o + 1) * block), o * len * inner + start * inner);
+    for (let o = 0; o < outer; o++)
+      gx.set(g.subarray(o * block, (o + 1) * block), o * len * inner + start * inner);
     addGrad(x, gx);
   });
 }
@@ -104,7 +111,8 @@ export function gather(table: Tensor, ids: ArrayLike<number>, idsShape: readonly
   if (table.rank !== 2) throw new XaitError(`gather: table must be 2-D, got ${shapeString(table.shape)}`);
   const [rows, dim] = table.shape as [number, number];
   const n = ids.length;
-  if (sizeOf(idsShape) !== n) throw new XaitError(`gather: ${n} ids do not fill shape ${shapeString(idsShape)}`);
+  if (sizeOf(idsShape) !== n)
+    throw new XaitError(`gather: ${n} ids do not fill shape ${shapeString(idsShape)}`);
   const out = allocate(table.dtype, n * dim);
   for (let i = 0; i < n; i++) {
     const id = ids[i]!;
@@ -129,7 +137,9 @@ export function concat(xs: Tensor[], axis: number): Tensor {
   const a = normAxis(axis, first.rank, "concat", first.shape);
   for (const t of xs) {
     if (t.rank !== first.rank || t.shape.some((d, i) => i !== a && d !== first.shape[i]))
-      throw new XaitError(`concat: shapes ${shapeString(first.shape)} and ${shapeString(t.shape)} differ outside axis ${axis}`);
+      throw new XaitError(
+        `concat: shapes ${shapeString(first.shape)} and ${shapeString(t.shape)} differ outside axis ${axis}`,
+      );
   }
   const shape = first.shape.slice();
   shape[a] = xs.reduce((s, t) => s + t.shape[a]!, 0);
@@ -151,7 +161,8 @@ export function concat(xs: Tensor[], axis: number): Tensor {
       if (!t.requiresGrad) return;
       const block = t.shape[a]! * inner;
       const gt = allocate(t.dtype, t.size);
-      for (let o = 0; o < outer; o++) gt.set(g.subarray(o * total + offsets[i]!, o * total + offsets[i]! + block), o * block);
+      for (let o = 0; o < outer; o++)
+        gt.set(g.subarray(o * total + offsets[i]!, o * total + offsets[i]! + block), o * block);
       addGrad(t, gt);
     });
   });
