@@ -1,0 +1,189 @@
+// Row-wise kernels: softmax, its backward, layer norm. Thread t of T takes a contiguous share of rows.
+// Sums run in float64 (as in the reference), so only the final rounding differs.
+import { E_COLS, E_LEN, E_OUT, E_X, E_Y, L_BIAS, L_DENOM, L_EPS, L_FORM, L_MEAN, L_WEIGHT } from "../layout";
+import { expDiff } from "./math";
+import {
+  field,
+  field64,
+  high64,
+  loadPartial,
+  low64,
+  pack32,
+  pointer,
+  shareEnd,
+  shareStart,
+  storePartial,
+  sum64,
+} from "./simd";
+
+/** out = exp(x − max)/Σ exp(x − max) per row; a row of −∞ becomes uniform. */
+export function softmax(desc: usize, t: i32, threads: i32): void {
+  const x = pointer(desc, E_X);
+  const out = pointer(desc, E_OUT);
+  const rows = field(desc, E_LEN);
+  const cols = field(desc, E_COLS);
+  const n4 = cols & ~3;
+  const rest = cols - n4;
+  const rowBytes = <usize>cols << 2;
+  const last = shareEnd(rows, t, threads, 1);
+  for (let r = shareStart(rows, t, threads, 1); r < last; r++) {
+    const xr = x + <usize>r * rowBytes;
+    const or = out + <usize>r * rowBytes;
+    // pmax(m, v) = m < v ? v : m skips NaN like the reference's `x > max`
+    let mv = f32x4.splat(-Infinity);
+    for (let j = 0; j < n4; j += 4) mv = f32x4.pmax(mv, v128.load(xr + (<usize>j << 2)));
+    if (rest) mv = f32x4.pmax(mv, loadPartial(xr + (<usize>n4 << 2), rest, -Infinity));
+    let max = f32x4.extract_lane(mv, 0);
+    if (f32x4.extract_lane(mv, 1) > max) max = f32x4.extract_lane(mv, 1);
+    if (f32x4.extract_lane(mv, 2) > max) max = f32x4.extract_lane(mv, 2);
+    if (f32x4.extract_lane(mv, 3) > max) max = f32x4.extract_lane(mv, 3);
+    if (max == -Infinity) {
+      const u: f32 = <f32>(1.0 / <f64>cols);
+      for (let j = 0; j < cols; j++) store<f32>(or + (<usize>j << 2), u);
+      continue;
+    }
+    const m = f32x4.splat(max);
+    let s0 = f64x2.splat(0);
+    let s1 = f64x2.splat(0);
+    for (let j = 0; j < n4; j += 4) {
+      const o = <usize>j << 2;
+      const e = expDiff(v128.load(xr + o), m);
+      v128.store(or + o, e);
+      s0 = f64x2.add(s0, low64(e));
+      s1 = f64x2.add(s1, high64(e));
+    }
+    if (rest) {
+      const o = <usize>n4 << 2;
+      const e = expDiff(loadPartial(xr + o, rest, -Infinity), m);
+      storePartial(or + o, e, rest);
+      s0 = f64x2.add(s0, low64(e));
+      s1 = f64x2.add(s1, high64(e));
+    }
+    const inv = f32x4.splat(<f32>(1.0 / sum64(f64x2.add(s0, s1))));
+    for (let j = 0; j < n4; j += 4) {
+      const o = or + (<usize>j << 2);
+      v128.store(o, f32x4.mul(v128.load(o), inv));
+    }
+    if (rest) {
+      const o = or + (<usize>n4 << 2);
+      storePartial(o, f32x4.mul(loadPartial(o, rest, 0), inv), rest);
+    }
+  }
+}
+
+/** gx = p ⊙ (gp − Σ_j gp_j p_j) per row. */
+export function softmaxBackward(desc: usize, t: i32, threads: i32): void {
+  const p = pointer(desc, E_X);
+  const gp = pointer(desc, E_Y);
+  const gx = pointer(desc, E_OUT);
+  const rows = field(desc, E_LEN);
+  const cols = field(desc, E_COLS);
+  const n4 = cols & ~3;
+  const rest = cols - n4;
+  const rowBytes = <usize>cols << 2;
+  const last = shareEnd(rows, t, threads, 1);
+  for (let r = shareStart(rows, t, threads, 1); r < last; r++) {
+    const o = <usize>r * rowBytes;
+    let d0 = f64x2.splat(0);
+    let d1 = f64x2.splat(0);
+    for (let j = 0; j < n4; j += 4) {
+      const q = o + (<usize>j << 2);
+      const pv = v128.load(p + q);
+      const gv = v128.load(gp + q);
+      d0 = f64x2.add(d0, f64x2.mul(low64(pv), low64(gv)));
+      d1 = f64x2.add(d1, f64x2.mul(high64(pv), high64(gv)));
+    }
+    const tail = o + (<usize>n4 << 2);
+    const pt = loadPartial(p + tail, rest, 0);
+    const gt = loadPartial(gp + tail, rest, 0);
+    d0 = f64x2.add(d0, f64x2.mul(low64(pt), low64(gt)));
+    d1 = f64x2.add(d1, f64x2.mul(high64(pt), high64(gt)));
+    const dot = f64x2.splat(sum64(f64x2.add(d0, d1)));
+    for (let j = 0; j < n4; j += 4) {
+      const q = o + (<usize>j << 2);
+      const pv = v128.load(p + q);
+      const gv = v128.load(gp + q);
+      const lo = f64x2.mul(low64(pv), f64x2.sub(low64(gv), dot));
+      const hi = f64x2.mul(high64(pv), f64x2.sub(high64(gv), dot));
+      v128.store(gx + q, pack32(lo, hi));
+    }
+    if (rest) {
+      const lo = f64x2.mul(low64(pt), f64x2.sub(low64(gt), dot));
+      const hi = f64x2.mul(high64(pt), f64x2.sub(high64(gt), dot));
+      storePartial(gx + tail, pack32(lo, hi), rest);
+    }
+  }
+}
+
+/**
+ * Layer norm per row: y = (x − mean)/denom · weight + bias, denom = √(biased var + eps) ("bert") or
+ * unbiased std + eps ("paper"); statistics and the normalisation in float64.
+ */
+export function layerNorm(desc: usize, t: i32, threads: i32): void {
+  const x = pointer(desc, E_X);
+  const out = pointer(desc, E_OUT);
+  const rows = field(desc, E_LEN);
+  const cols = field(desc, E_COLS);
+  const weight = pointer(desc, L_WEIGHT);
+  const bias = pointer(desc, L_BIAS);
+  const mean = pointer(desc, L_MEAN);
+  const denomOut = pointer(desc, L_DENOM);
+  const paper = field(desc, L_FORM) != 0;
+  const eps = field64(desc, L_EPS);
+  const n4 = cols & ~3;
+  const rest = cols - n4;
+  const rowBytes = <usize>cols << 2;
+  const last = shareEnd(rows, t, threads, 1);
+  for (let r = shareStart(rows, t, threads, 1); r < last; r++) {
+    const xr = x + <usize>r * rowBytes;
+    const or = out + <usize>r * rowBytes;
+    let s0 = f64x2.splat(0);
+    let s1 = f64x2.splat(0);
+    for (let j = 0; j < n4; j += 4) {
+      const v = v128.load(xr + (<usize>j << 2));
+      s0 = f64x2.add(s0, low64(v));
+      s1 = f64x2.add(s1, high64(v));
+    }
+    const xt = loadPartial(xr + (<usize>n4 << 2), rest, 0);
+    const mu = sum64(f64x2.add(f64x2.add(s0, s1), f64x2.add(low64(xt), high64(xt)))) / <f64>cols;
+    const m = f64x2.splat(mu);
+    s0 = f64x2.splat(0);
+    s1 = f64x2.splat(0);
+    for (let j = 0; j < n4; j += 4) {
+      const v = v128.load(xr + (<usize>j << 2));
+      const d0 = f64x2.sub(low64(v), m);
+      const d1 = f64x2.sub(high64(v), m);
+      s0 = f64x2.add(s0, f64x2.mul(d0, d0));
+      s1 = f64x2.add(s1, f64x2.mul(d1, d1));
+    }
+    let ss = sum64(f64x2.add(s0, s1));
+    for (let j = n4; j < cols; j++) {
+      const d = <f64>load<f32>(xr + (<usize>j << 2)) - mu;
+      ss += d * d;
+    }
+    const denom = paper ? Math.sqrt(ss / <f64>max(cols - 1, 1)) + eps : Math.sqrt(ss / <f64>cols + eps);
+    store<f32>(mean + (<usize>r << 2), <f32>mu);
+    store<f32>(denomOut + (<usize>r << 2), <f32>denom);
+    const inv = f64x2.splat(1 / denom);
+    for (let j = 0; j < cols; j += 4) {
+      const o = <usize>j << 2;
+      const count = min(4, cols - j);
+      const v = count == 4 ? v128.load(xr + o) : loadPartial(xr + o, count, 0);
+      let lo = f64x2.mul(f64x2.sub(low64(v), m), inv);
+      let hi = f64x2.mul(f64x2.sub(high64(v), m), inv);
+      if (weight) {
+        const w = count == 4 ? v128.load(weight + o) : loadPartial(weight + o, count, 0);
+        lo = f64x2.mul(lo, low64(w));
+        hi = f64x2.mul(hi, high64(w));
+      }
+      if (bias) {
+        const b = count == 4 ? v128.load(bias + o) : loadPartial(bias + o, count, 0);
+        lo = f64x2.add(lo, low64(b));
+        hi = f64x2.add(hi, high64(b));
+      }
+      const y = pack32(lo, hi);
+      if (count == 4) v128.store(or + o, y);
+      else storePartial(or + o, y, count);
+    }
+  }
+}

@@ -1,0 +1,429 @@
+/**
+ * The `wasm` backend: the kernels of kernels/*.as compiled to WebAssembly SIMD, run on a team of
+ * threads that share one WebAssembly memory. Tensors are ordinary Float32Arrays, so each call copies
+ * its operands into the shared memory, runs, and copies the results back; the memory grows to the
+ * largest call seen (up to a bound) and is reused. Calls too small to repay the copies, Float64 data,
+ * and calls that would not fit run on the js reference backend instead.
+ *
+ * Memory map: [0, 64 KiB) unused (the kernels have no static data), the job descriptor at 1 KiB,
+ * per-thread GEMM scratch from 64 KiB, then the operands of the current call.
+ */
+import type { Backend, FloatArray, GemmArgs, GeluForm, LayerNormArgs } from "../backend.js";
+import { jsBackend } from "../js-backend.js";
+import {
+  DESC_BYTES,
+  E_ALPHA,
+  E_COLS,
+  E_FORM,
+  E_LEN,
+  E_OUT,
+  E_X,
+  E_Y,
+  G_A,
+  G_ACCUMULATE,
+  G_B,
+  G_BATCH,
+  G_C,
+  G_K,
+  G_M,
+  G_N,
+  G_SCRATCH,
+  G_SCRATCH_STRIDE,
+  G_STRIDE_A,
+  G_STRIDE_B,
+  G_STRIDE_C,
+  G_TRANS_A,
+  G_TRANS_B,
+  GEMM_SCRATCH_BYTES,
+  L_BIAS,
+  L_DENOM,
+  L_EPS,
+  L_FORM,
+  L_MEAN,
+  L_WEIGHT,
+  OP_ADD,
+  OP_AXPY,
+  OP_GELU,
+  OP_GELU_BACKWARD,
+  OP_GEMM,
+  OP_LAYER_NORM,
+  OP_MUL,
+  OP_SOFTMAX,
+  OP_SOFTMAX_BACKWARD,
+} from "./layout.js";
+import type { KernelRun, Team } from "./team.js";
+
+/** When a call is worth sending to wasm, and to more than one thread. */
+export interface WasmThresholds {
+  /** Multiply-adds (m·n·k·batch) below which GEMM runs on js. */
+  gemm: number;
+  /** Elements below which softmax, its backward and layer norm run on js. */
+  rowwise: number;
+  /** Elements below which GELU and its derivative run on js. */
+  gelu: number;
+  /** Elements below which add, mul and axpy run on js. */
+  elementwise: number;
+  /** Multiply-adds below which a GEMM runs on the calling thread alone. */
+  parallelGemm: number;
+  /** Elements below which the other kernels run on the calling thread alone. */
+  parallelElements: number;
+}
+
+/** Measured on a 2-core x64 machine (see the backend notes in the report). */
+export const DEFAULT_THRESHOLDS: WasmThresholds = {
+  gemm: 4096,
+  rowwise: 4096,
+  gelu: 1024,
+  elementwise: 1 << 30,
+  parallelGemm: 1 << 18,
+  parallelElements: 1 << 16,
+};
+
+/** Every Float32 call on wasm and on all threads, however small: for tests. */
+export const FORCE_WASM: WasmThresholds = {
+  gemm: 0,
+  rowwise: 0,
+  gelu: 0,
+  elementwise: 0,
+  parallelGemm: 0,
+  parallelElements: 0,
+};
+
+/** What a platform loader hands the backend. */
+export interface WasmRuntime {
+  memory: WebAssembly.Memory;
+  /** Its maximum size in 64 KiB pages. */
+  maxPages: number;
+  /** The kernel entry point instantiated on this thread. */
+  run: KernelRun;
+  team: Team;
+  relaxedSimd: boolean;
+  /** End the helper threads. */
+  terminate(): void;
+}
+
+const DESC = 1024;
+const SCRATCH_BASE = 65536;
+const ALIGN = 64;
+const PAGE = 65536;
+
+const align = (bytes: number): number => Math.ceil(bytes / ALIGN) * ALIGN;
+
+function allF32(...arrays: (FloatArray | null)[]): boolean {
+  for (const a of arrays) if (a !== null && !(a instanceof Float32Array)) return false;
+  return true;
+}
+
+export class WasmBackend implements Backend {
+  readonly name = "wasm";
+  readonly threads: number;
+  readonly relaxedSimd: boolean;
+  readonly thresholds: WasmThresholds;
+  private rt: WasmRuntime | null;
+  private readonly scratchStride: number;
+  private readonly dataBase: number;
+  private f32 = new Float32Array(0);
+  private i32 = new Int32Array(0);
+  private f64 = new Float64Array(0);
+
+  constructor(rt: WasmRuntime, thresholds: Partial<WasmThresholds> = {}) {
+    this.rt = rt;
+    this.threads = rt.team.size;
+    this.relaxedSimd = rt.relaxedSimd;
+    this.thresholds = { ...DEFAULT_THRESHOLDS, ...thresholds };
+    this.scratchStride = align(GEMM_SCRATCH_BYTES);
+    this.dataBase = align(SCRATCH_BASE + this.threads * this.scratchStride);
+    if (DESC + DESC_BYTES > SCRATCH_BASE) throw new Error("wasm backend: descriptor overlaps scratch");
+    this.reserve([]);
+  }
+
+  /** Bytes of WebAssembly memory currently held. */
+  get memoryBytes(): number {
+    return this.rt ? this.rt.memory.buffer.byteLength : 0;
+  }
+
+  dispose(): void {
+    const rt = this.rt;
+    if (!rt) return;
+    this.rt = null;
+    rt.team.stop();
+    rt.terminate();
+    this.f32 = new Float32Array(0);
+    this.i32 = new Int32Array(0);
+    this.f64 = new Float64Array(0);
+  }
+
+  /**
+   * Lay out operands of the given element counts after the scratch area, growing the memory if
+   * needed; their byte addresses, or null if they cannot fit (or the backend is disposed).
+   */
+  private reserve(counts: number[]): number[] | null {
+    const rt = this.rt;
+    if (!rt) return null;
+    const addresses: number[] = [];
+    let end = this.dataBase;
+    for (const count of counts) {
+      addresses.push(end);
+      end += align(count * 4);
+    }
+    const have = rt.memory.buffer.byteLength;
+    if (end > have) {
+      const pages = Math.ceil((end - have) / PAGE);
+      if (have / PAGE + pages > rt.maxPages) return null;
+      try {
+        rt.memory.grow(pages);
+      } catch {
+        return null;
+      }
+    }
+    const buffer = rt.memory.buffer;
+    if (this.f32.length * 4 !== buffer.byteLength) {
+      this.f32 = new Float32Array(buffer);
+      this.i32 = new Int32Array(buffer);
+      this.f64 = new Float64Array(buffer);
+    }
+    return addresses;
+  }
+
+  private put(src: FloatArray, from: number, count: number, address: number): void {
+    this.f32.set(src.subarray(from, from + count), address >>> 2);
+  }
+
+  private get(dst: FloatArray, to: number, count: number, address: number): void {
+    const at = address >>> 2;
+    dst.set(this.f32.subarray(at, at + count), to);
+  }
+
+  private desc(slot: number, value: number): void {
+    this.i32[(DESC >>> 2) + slot] = value;
+  }
+
+  private desc64(slot: number, value: number): void {
+    this.f64[(DESC + slot * 4) >>> 3] = value;
+  }
+
+  /** Run `op` on the current descriptor, on all threads when the work is large enough. */
+  private exec(op: number, work: number, parallelFrom: number): void {
+    const rt = this.rt!;
+    if (this.threads > 1 && work >= parallelFrom) rt.team.dispatch(op, DESC);
+    else rt.run(op, DESC, 0, 1);
+  }
+
+  gemm(p: GemmArgs): void {
+    const { m, n, k, a, b, c, batch } = p;
+    if (!this.rt || !allF32(a, b, c)) return jsBackend.gemm(p);
+    if (m <= 0 || n <= 0 || batch <= 0) return;
+    const work = m * n * k * batch;
+    const { strideA, strideB, strideC } = p;
+    const oa = p.offsetA ?? 0;
+    const ob = p.offsetB ?? 0;
+    const oc = p.offsetC ?? 0;
+    const sizeC = m * n;
+    const spanA = (batch - 1) * strideA + m * k;
+    const spanB = (batch - 1) * strideB + k * n;
+    const spanC = (batch - 1) * strideC + sizeC;
+    if (
+      work < this.thresholds.gemm ||
+      strideA < 0 ||
+      strideB < 0 ||
+      strideC < 0 ||
+      oa + spanA > a.length ||
+      ob + spanB > b.length ||
+      oc + spanC > c.length
+    )
+      return jsBackend.gemm(p);
+    // products whose C regions are apart are copied one by one (the gaps are not ours to write);
+    // products that share C must run in order, on one thread
+    const cApart = batch > 1 && strideC > sizeC;
+    const cShared = batch > 1 && strideC < sizeC;
+    const at = this.reserve([spanA, spanB, spanC]);
+    if (!at) return jsBackend.gemm(p);
+    const [pa, pb, pc] = at as [number, number, number];
+    this.put(a, oa, spanA, pa);
+    this.put(b, ob, spanB, pb);
+    if (p.accumulate) {
+      if (cApart) for (let i = 0; i < batch; i++) this.put(c, oc + i * strideC, sizeC, pc + i * strideC * 4);
+      else this.put(c, oc, spanC, pc);
+    }
+    this.desc(G_M, m);
+    this.desc(G_N, n);
+    this.desc(G_K, k);
+    this.desc(G_A, pa);
+    this.desc(G_B, pb);
+    this.desc(G_C, pc);
+    this.desc(G_TRANS_A, p.transA ? 1 : 0);
+    this.desc(G_TRANS_B, p.transB ? 1 : 0);
+    this.desc(G_ACCUMULATE, p.accumulate ? 1 : 0);
+    this.desc(G_BATCH, batch);
+    this.desc(G_STRIDE_A, strideA);
+    this.desc(G_STRIDE_B, strideB);
+    this.desc(G_STRIDE_C, strideC);
+    this.desc(G_SCRATCH, SCRATCH_BASE);
+    this.desc(G_SCRATCH_STRIDE, this.scratchStride);
+    this.exec(OP_GEMM, work, cShared ? Infinity : this.thresholds.parallelGemm);
+    if (cApart) for (let i = 0; i < batch; i++) this.get(c, oc + i * strideC, sizeC, pc + i * strideC * 4);
+    else this.get(c, oc, spanC, pc);
+  }
+
+  softmax(x: FloatArray, out: FloatArray, rows: number, cols: number): void {
+    const len = rows * cols;
+    if (!this.rt || !allF32(x, out) || len < this.thresholds.rowwise || x.length < len || out.length < len)
+      return jsBackend.softmax(x, out, rows, cols);
+    const at = this.reserve([len, len]);
+    if (!at) return jsBackend.softmax(x, out, rows, cols);
+    const [px, po] = at as [number, number];
+    this.put(x, 0, len, px);
+    this.desc(E_X, px);
+    this.desc(E_OUT, po);
+    this.desc(E_LEN, rows);
+    this.desc(E_COLS, cols);
+    this.exec(OP_SOFTMAX, len, this.thresholds.parallelElements);
+    this.get(out, 0, len, po);
+  }
+
+  softmaxBackward(p: FloatArray, gp: FloatArray, gx: FloatArray, rows: number, cols: number): void {
+    const len = rows * cols;
+    if (
+      !this.rt ||
+      !allF32(p, gp, gx) ||
+      len < this.thresholds.rowwise ||
+      p.length < len ||
+      gp.length < len ||
+      gx.length < len
+    )
+      return jsBackend.softmaxBackward(p, gp, gx, rows, cols);
+    const at = this.reserve([len, len, len]);
+    if (!at) return jsBackend.softmaxBackward(p, gp, gx, rows, cols);
+    const [pp, pg, po] = at as [number, number, number];
+    this.put(p, 0, len, pp);
+    this.put(gp, 0, len, pg);
+    this.desc(E_X, pp);
+    this.desc(E_Y, pg);
+    this.desc(E_OUT, po);
+    this.desc(E_LEN, rows);
+    this.desc(E_COLS, cols);
+    this.exec(OP_SOFTMAX_BACKWARD, len, this.thresholds.parallelElements);
+    this.get(gx, 0, len, po);
+  }
+
+  layerNorm(q: LayerNormArgs): void {
+    const { x, out, rows, cols, weight, bias, mean, denom } = q;
+    const len = rows * cols;
+    if (
+      !this.rt ||
+      !allF32(x, out, weight, bias, mean, denom) ||
+      len < this.thresholds.rowwise ||
+      x.length < len ||
+      out.length < len ||
+      (weight !== null && weight.length < cols) ||
+      (bias !== null && bias.length < cols) ||
+      mean.length < rows ||
+      denom.length < rows
+    )
+      return jsBackend.layerNorm(q);
+    const at = this.reserve([len, len, weight ? cols : 0, bias ? cols : 0, rows, rows]);
+    if (!at) return jsBackend.layerNorm(q);
+    const [px, po, pw, pb, pm, pd] = at as [number, number, number, number, number, number];
+    this.put(x, 0, len, px);
+    if (weight) this.put(weight, 0, cols, pw);
+    if (bias) this.put(bias, 0, cols, pb);
+    this.desc(E_X, px);
+    this.desc(E_OUT, po);
+    this.desc(E_LEN, rows);
+    this.desc(E_COLS, cols);
+    this.desc(L_WEIGHT, weight ? pw : 0);
+    this.desc(L_BIAS, bias ? pb : 0);
+    this.desc(L_MEAN, pm);
+    this.desc(L_DENOM, pd);
+    this.desc(L_FORM, q.form === "paper" ? 1 : 0);
+    this.desc64(L_EPS, q.eps);
+    this.exec(OP_LAYER_NORM, len, this.thresholds.parallelElements);
+    this.get(out, 0, len, po);
+    this.get(mean, 0, rows, pm);
+    this.get(denom, 0, rows, pd);
+  }
+
+  gelu(x: FloatArray, out: FloatArray, form: GeluForm): void {
+    const len = x.length;
+    if (!this.rt || !allF32(x, out) || len < this.thresholds.gelu || out.length < len)
+      return jsBackend.gelu(x, out, form);
+    const at = this.reserve([len, len]);
+    if (!at) return jsBackend.gelu(x, out, form);
+    const [px, po] = at as [number, number];
+    this.put(x, 0, len, px);
+    this.desc(E_X, px);
+    this.desc(E_OUT, po);
+    this.desc(E_LEN, len);
+    this.desc(E_FORM, form === "tanh" ? 1 : 0);
+    this.exec(OP_GELU, len, this.thresholds.parallelElements);
+    this.get(out, 0, len, po);
+  }
+
+  geluBackward(x: FloatArray, g: FloatArray, gx: FloatArray, form: GeluForm): void {
+    const len = x.length;
+    if (!this.rt || !allF32(x, g, gx) || len < this.thresholds.gelu || g.length < len || gx.length < len)
+      return jsBackend.geluBackward(x, g, gx, form);
+    const at = this.reserve([len, len, len]);
+    if (!at) return jsBackend.geluBackward(x, g, gx, form);
+    const [px, pg, po] = at as [number, number, number];
+    this.put(x, 0, len, px);
+    this.put(g, 0, len, pg);
+    this.desc(E_X, px);
+    this.desc(E_Y, pg);
+    this.desc(E_OUT, po);
+    this.desc(E_LEN, len);
+    this.desc(E_FORM, form === "tanh" ? 1 : 0);
+    this.exec(OP_GELU_BACKWARD, len, this.thresholds.parallelElements);
+    this.get(gx, 0, len, po);
+  }
+
+  add(a: FloatArray, b: FloatArray, out: FloatArray): void {
+    if (!this.binary(OP_ADD, a, b, out)) jsBackend.add(a, b, out);
+  }
+
+  mul(a: FloatArray, b: FloatArray, out: FloatArray): void {
+    if (!this.binary(OP_MUL, a, b, out)) jsBackend.mul(a, b, out);
+  }
+
+  /** out = a ∘ b on wasm; false if the call should run on js instead. */
+  private binary(op: number, a: FloatArray, b: FloatArray, out: FloatArray): boolean {
+    const len = out.length;
+    if (
+      !this.rt ||
+      !allF32(a, b, out) ||
+      len < this.thresholds.elementwise ||
+      a.length < len ||
+      b.length < len
+    )
+      return false;
+    const at = this.reserve([len, len, len]);
+    if (!at) return false;
+    const [pa, pb, po] = at as [number, number, number];
+    this.put(a, 0, len, pa);
+    this.put(b, 0, len, pb);
+    this.desc(E_X, pa);
+    this.desc(E_Y, pb);
+    this.desc(E_OUT, po);
+    this.desc(E_LEN, len);
+    this.exec(op, len, this.thresholds.parallelElements);
+    this.get(out, 0, len, po);
+    return true;
+  }
+
+  axpy(alpha: number, x: FloatArray, y: FloatArray): void {
+    const len = y.length;
+    if (!this.rt || !allF32(x, y) || len < this.thresholds.elementwise || x.length < len)
+      return jsBackend.axpy(alpha, x, y);
+    const at = this.reserve([len, len]);
+    if (!at) return jsBackend.axpy(alpha, x, y);
+    const [px, py] = at as [number, number];
+    this.put(x, 0, len, px);
+    this.put(y, 0, len, py);
+    this.desc(E_X, px);
+    this.desc(E_Y, py);
+    this.desc(E_LEN, len);
+    this.desc64(E_ALPHA, alpha);
+    this.exec(OP_AXPY, len, this.thresholds.parallelElements);
+    this.get(y, 0, len, py);
+  }
+}
