@@ -4,7 +4,7 @@
  * AssemblyScript for the kernels — so it holds integer constants only.
  */
 
-/** Kernel ids understood by the `run(op, desc, thread, threads)` export. */
+/** Kernel ids understood by the `run(op, desc, thread, chunk, chunks)` export. */
 export const OP_GEMM = 1;
 export const OP_SOFTMAX = 2;
 export const OP_SOFTMAX_BACKWARD = 3;
@@ -28,13 +28,15 @@ export const G_C = 5;
 export const G_TRANS_A = 6;
 export const G_TRANS_B = 7;
 export const G_ACCUMULATE = 8;
-export const G_BATCH = 9;
 export const G_STRIDE_A = 10;
 export const G_STRIDE_B = 11;
 export const G_STRIDE_C = 12;
 /** Per-thread scratch (packed panels): thread t uses [scratch + t·scratchStride, …). */
 export const G_SCRATCH = 13;
 export const G_SCRATCH_STRIDE = 14;
+/** The chunks of a GEMM are tiles of C of tileM rows × tileN columns, product after product. */
+export const G_TILE_M = 15;
+export const G_TILE_N = 16;
 
 /** Row-wise and element-wise kernels. */
 export const E_X = 0;

@@ -22,7 +22,6 @@ import {
   G_A,
   G_ACCUMULATE,
   G_B,
-  G_BATCH,
   G_C,
   G_K,
   G_M,
@@ -32,8 +31,12 @@ import {
   G_STRIDE_A,
   G_STRIDE_B,
   G_STRIDE_C,
+  G_TILE_M,
+  G_TILE_N,
   G_TRANS_A,
   G_TRANS_B,
+  GEMM_MR,
+  GEMM_NR,
   GEMM_SCRATCH_BYTES,
   L_BIAS,
   L_DENOM,
@@ -51,42 +54,46 @@ import {
   OP_SOFTMAX,
   OP_SOFTMAX_BACKWARD,
 } from "./layout.js";
-import type { KernelRun, Team } from "./team.js";
+import { MAX_CHUNKS, type KernelRun, type Team } from "./team.js";
 
 /** When a call is worth sending to wasm, and to more than one thread. */
 export interface WasmThresholds {
   /** Multiply-adds (m·n·k·batch) below which GEMM runs on js. */
   gemm: number;
-  /** Elements below which softmax, its backward and layer norm run on js. */
-  rowwise: number;
-  /** Elements below which GELU and its derivative run on js. */
-  gelu: number;
-  /** Elements below which add, mul and axpy run on js. */
-  elementwise: number;
+  /** Elements below which softmax and GELU (an exp or erf per element: dear in js) run on js. */
+  heavy: number;
+  /** Elements below which add, mul, axpy, softmax backward and layer norm run on js. */
+  light: number;
   /** Multiply-adds below which a GEMM runs on the calling thread alone. */
   parallelGemm: number;
   /** Elements below which the other kernels run on the calling thread alone. */
   parallelElements: number;
+  /** Smallest chunk (elements) that element-wise and row-wise work is cut into for threads. */
+  minChunk: number;
 }
 
-/** Measured on a 2-core x64 machine (see the backend notes in the report). */
+/**
+ * Break-even points measured on a 2-core x64 machine (Node 20): wasm, copies included, beats js from
+ * about 4k multiply-adds for GEMM, from ~200 elements for softmax and GELU, and from ~2–4k elements
+ * for the cheap element-wise and row-wise kernels.
+ */
 export const DEFAULT_THRESHOLDS: WasmThresholds = {
   gemm: 4096,
-  rowwise: 4096,
-  gelu: 1024,
-  elementwise: 1 << 30,
-  parallelGemm: 1 << 18,
+  heavy: 256,
+  light: 4096,
+  parallelGemm: 1 << 21,
   parallelElements: 1 << 16,
+  minChunk: 8192,
 };
 
-/** Every Float32 call on wasm and on all threads, however small: for tests. */
+/** Every Float32 call on wasm and, cut as finely as possible, on all threads: for tests. */
 export const FORCE_WASM: WasmThresholds = {
   gemm: 0,
-  rowwise: 0,
-  gelu: 0,
-  elementwise: 0,
+  heavy: 0,
+  light: 0,
   parallelGemm: 0,
   parallelElements: 0,
+  minChunk: 1,
 };
 
 /** What a platform loader hands the backend. */
@@ -108,6 +115,31 @@ const ALIGN = 64;
 const PAGE = 65536;
 
 const align = (bytes: number): number => Math.ceil(bytes / ALIGN) * ALIGN;
+const roundUp = (x: number, to: number): number => Math.ceil(x / to) * to;
+
+/** Chunks per thread in a parallel job: spare chunks let whoever is free pick up a slow thread's work. */
+const CHUNKS_PER_THREAD = 2;
+/** Smallest GEMM tile a product is cut into for threads (rows, columns). */
+const MIN_TILE_M = 16;
+const MIN_TILE_N = 64;
+
+/**
+ * Tiles (rows × columns of C) that cut `batch` products into at least `want` chunks, if they can be.
+ * Each tile packs its own slices of A and B, so cutting C's columns repacks A (packed 4× wide, every
+ * value splatted) and cutting its rows repacks B: cut whichever repeats less packing.
+ */
+export function gemmTiles(m: number, n: number, batch: number, want: number): [number, number] {
+  let tm = m;
+  let tn = n;
+  while (batch * Math.ceil(m / tm) * Math.ceil(n / tn) < want) {
+    const canN = tn >= 2 * MIN_TILE_N;
+    const canM = tm >= 2 * MIN_TILE_M;
+    if (canN && (4 * m <= n || !canM)) tn = roundUp(Math.ceil(tn / 2), GEMM_NR);
+    else if (canM) tm = roundUp(Math.ceil(tm / 2), GEMM_MR);
+    else break;
+  }
+  return [tm, tn];
+}
 
 function allF32(...arrays: (FloatArray | null)[]): boolean {
   for (const a of arrays) if (a !== null && !(a instanceof Float32Array)) return false;
@@ -202,11 +234,25 @@ export class WasmBackend implements Backend {
     this.f64[(DESC + slot * 4) >>> 3] = value;
   }
 
-  /** Run `op` on the current descriptor, on all threads when the work is large enough. */
-  private exec(op: number, work: number, parallelFrom: number): void {
-    const rt = this.rt!;
-    if (this.threads > 1 && work >= parallelFrom) rt.team.dispatch(op, DESC);
-    else rt.run(op, DESC, 0, 1);
+  /** Whether work of this size goes to all threads. */
+  private parallel(work: number, from: number): boolean {
+    return this.threads > 1 && work >= from;
+  }
+
+  /**
+   * Run an element-wise or row-wise kernel over `parts` independent parts (elements or rows) of
+   * `work` elements in all: in chunks on all threads when large enough, else in one piece here.
+   */
+  private execShares(op: number, work: number, parts: number): void {
+    const team = this.rt!.team;
+    if (!this.parallel(work, this.thresholds.parallelElements)) return team.serial(op, DESC, 1);
+    const chunks = Math.min(
+      CHUNKS_PER_THREAD * this.threads,
+      Math.ceil(work / this.thresholds.minChunk),
+      parts,
+      MAX_CHUNKS,
+    );
+    team.dispatch(op, DESC, Math.max(1, chunks));
   }
 
   gemm(p: GemmArgs): void {
@@ -254,20 +300,31 @@ export class WasmBackend implements Backend {
     this.desc(G_TRANS_A, p.transA ? 1 : 0);
     this.desc(G_TRANS_B, p.transB ? 1 : 0);
     this.desc(G_ACCUMULATE, p.accumulate ? 1 : 0);
-    this.desc(G_BATCH, batch);
     this.desc(G_STRIDE_A, strideA);
     this.desc(G_STRIDE_B, strideB);
     this.desc(G_STRIDE_C, strideC);
     this.desc(G_SCRATCH, SCRATCH_BASE);
     this.desc(G_SCRATCH_STRIDE, this.scratchStride);
-    this.exec(OP_GEMM, work, cShared ? Infinity : this.thresholds.parallelGemm);
+    const team = this.rt!.team;
+    if (cShared || !this.parallel(work, this.thresholds.parallelGemm)) {
+      this.desc(G_TILE_M, m);
+      this.desc(G_TILE_N, n);
+      team.serial(OP_GEMM, DESC, batch);
+    } else {
+      const [tm, tn] = gemmTiles(m, n, batch, CHUNKS_PER_THREAD * this.threads);
+      this.desc(G_TILE_M, tm);
+      this.desc(G_TILE_N, tn);
+      const chunks = batch * Math.ceil(m / tm) * Math.ceil(n / tn);
+      if (chunks > MAX_CHUNKS) team.serial(OP_GEMM, DESC, chunks);
+      else team.dispatch(OP_GEMM, DESC, chunks);
+    }
     if (cApart) for (let i = 0; i < batch; i++) this.get(c, oc + i * strideC, sizeC, pc + i * strideC * 4);
     else this.get(c, oc, spanC, pc);
   }
 
   softmax(x: FloatArray, out: FloatArray, rows: number, cols: number): void {
     const len = rows * cols;
-    if (!this.rt || !allF32(x, out) || len < this.thresholds.rowwise || x.length < len || out.length < len)
+    if (!this.rt || !allF32(x, out) || len < this.thresholds.heavy || x.length < len || out.length < len)
       return jsBackend.softmax(x, out, rows, cols);
     const at = this.reserve([len, len]);
     if (!at) return jsBackend.softmax(x, out, rows, cols);
@@ -277,7 +334,7 @@ export class WasmBackend implements Backend {
     this.desc(E_OUT, po);
     this.desc(E_LEN, rows);
     this.desc(E_COLS, cols);
-    this.exec(OP_SOFTMAX, len, this.thresholds.parallelElements);
+    this.execShares(OP_SOFTMAX, len, rows);
     this.get(out, 0, len, po);
   }
 
@@ -286,7 +343,7 @@ export class WasmBackend implements Backend {
     if (
       !this.rt ||
       !allF32(p, gp, gx) ||
-      len < this.thresholds.rowwise ||
+      len < this.thresholds.light ||
       p.length < len ||
       gp.length < len ||
       gx.length < len
@@ -302,7 +359,7 @@ export class WasmBackend implements Backend {
     this.desc(E_OUT, po);
     this.desc(E_LEN, rows);
     this.desc(E_COLS, cols);
-    this.exec(OP_SOFTMAX_BACKWARD, len, this.thresholds.parallelElements);
+    this.execShares(OP_SOFTMAX_BACKWARD, len, rows);
     this.get(gx, 0, len, po);
   }
 
@@ -312,7 +369,7 @@ export class WasmBackend implements Backend {
     if (
       !this.rt ||
       !allF32(x, out, weight, bias, mean, denom) ||
-      len < this.thresholds.rowwise ||
+      len < this.thresholds.light ||
       x.length < len ||
       out.length < len ||
       (weight !== null && weight.length < cols) ||
@@ -337,7 +394,7 @@ export class WasmBackend implements Backend {
     this.desc(L_DENOM, pd);
     this.desc(L_FORM, q.form === "paper" ? 1 : 0);
     this.desc64(L_EPS, q.eps);
-    this.exec(OP_LAYER_NORM, len, this.thresholds.parallelElements);
+    this.execShares(OP_LAYER_NORM, len, rows);
     this.get(out, 0, len, po);
     this.get(mean, 0, rows, pm);
     this.get(denom, 0, rows, pd);
@@ -345,7 +402,7 @@ export class WasmBackend implements Backend {
 
   gelu(x: FloatArray, out: FloatArray, form: GeluForm): void {
     const len = x.length;
-    if (!this.rt || !allF32(x, out) || len < this.thresholds.gelu || out.length < len)
+    if (!this.rt || !allF32(x, out) || len < this.thresholds.heavy || out.length < len)
       return jsBackend.gelu(x, out, form);
     const at = this.reserve([len, len]);
     if (!at) return jsBackend.gelu(x, out, form);
@@ -355,13 +412,13 @@ export class WasmBackend implements Backend {
     this.desc(E_OUT, po);
     this.desc(E_LEN, len);
     this.desc(E_FORM, form === "tanh" ? 1 : 0);
-    this.exec(OP_GELU, len, this.thresholds.parallelElements);
+    this.execShares(OP_GELU, len, len);
     this.get(out, 0, len, po);
   }
 
   geluBackward(x: FloatArray, g: FloatArray, gx: FloatArray, form: GeluForm): void {
     const len = x.length;
-    if (!this.rt || !allF32(x, g, gx) || len < this.thresholds.gelu || g.length < len || gx.length < len)
+    if (!this.rt || !allF32(x, g, gx) || len < this.thresholds.heavy || g.length < len || gx.length < len)
       return jsBackend.geluBackward(x, g, gx, form);
     const at = this.reserve([len, len, len]);
     if (!at) return jsBackend.geluBackward(x, g, gx, form);
@@ -373,7 +430,7 @@ export class WasmBackend implements Backend {
     this.desc(E_OUT, po);
     this.desc(E_LEN, len);
     this.desc(E_FORM, form === "tanh" ? 1 : 0);
-    this.exec(OP_GELU_BACKWARD, len, this.thresholds.parallelElements);
+    this.execShares(OP_GELU_BACKWARD, len, len);
     this.get(gx, 0, len, po);
   }
 
@@ -388,13 +445,7 @@ export class WasmBackend implements Backend {
   /** out = a ∘ b on wasm; false if the call should run on js instead. */
   private binary(op: number, a: FloatArray, b: FloatArray, out: FloatArray): boolean {
     const len = out.length;
-    if (
-      !this.rt ||
-      !allF32(a, b, out) ||
-      len < this.thresholds.elementwise ||
-      a.length < len ||
-      b.length < len
-    )
+    if (!this.rt || !allF32(a, b, out) || len < this.thresholds.light || a.length < len || b.length < len)
       return false;
     const at = this.reserve([len, len, len]);
     if (!at) return false;
@@ -405,14 +456,14 @@ export class WasmBackend implements Backend {
     this.desc(E_Y, pb);
     this.desc(E_OUT, po);
     this.desc(E_LEN, len);
-    this.exec(op, len, this.thresholds.parallelElements);
+    this.execShares(op, len, len);
     this.get(out, 0, len, po);
     return true;
   }
 
   axpy(alpha: number, x: FloatArray, y: FloatArray): void {
     const len = y.length;
-    if (!this.rt || !allF32(x, y) || len < this.thresholds.elementwise || x.length < len)
+    if (!this.rt || !allF32(x, y) || len < this.thresholds.light || x.length < len)
       return jsBackend.axpy(alpha, x, y);
     const at = this.reserve([len, len]);
     if (!at) return jsBackend.axpy(alpha, x, y);
@@ -423,7 +474,7 @@ export class WasmBackend implements Backend {
     this.desc(E_Y, py);
     this.desc(E_LEN, len);
     this.desc64(E_ALPHA, alpha);
-    this.exec(OP_AXPY, len, this.thresholds.parallelElements);
+    this.execShares(OP_AXPY, len, len);
     this.get(y, 0, len, py);
   }
 }

@@ -1,4 +1,4 @@
-// Element-wise kernels: add, mul, axpy, GELU and its derivative. Thread t of T takes a contiguous share.
+// Element-wise kernels: add, mul, axpy, GELU and its derivative. Chunk c of C is the c-th of C contiguous shares.
 import { E_ALPHA, E_FORM, E_LEN, E_OUT, E_X, E_Y } from "../layout";
 import { expHalfSquare, expv, twoPhi } from "./math";
 import {
@@ -18,13 +18,13 @@ const SQRT_2_OVER_PI: f32 = 0.7978845608028654;
 const INV_SQRT_2PI: f32 = 0.3989422804014327;
 const GELU_C: f32 = 0.044715;
 
-export function add(desc: usize, t: i32, threads: i32): void {
+export function add(desc: usize, chunk: i32, chunks: i32): void {
   const x = pointer(desc, E_X);
   const y = pointer(desc, E_Y);
   const out = pointer(desc, E_OUT);
   const len = field(desc, E_LEN);
-  const end = shareEnd(len, t, threads, 4);
-  let i = shareStart(len, t, threads, 4);
+  const end = shareEnd(len, chunk, chunks, 4);
+  let i = shareStart(len, chunk, chunks, 4);
   for (; i + 4 <= end; i += 4) {
     const o = <usize>i << 2;
     v128.store(out + o, f32x4.add(v128.load(x + o), v128.load(y + o)));
@@ -35,13 +35,13 @@ export function add(desc: usize, t: i32, threads: i32): void {
   }
 }
 
-export function mul(desc: usize, t: i32, threads: i32): void {
+export function mul(desc: usize, chunk: i32, chunks: i32): void {
   const x = pointer(desc, E_X);
   const y = pointer(desc, E_Y);
   const out = pointer(desc, E_OUT);
   const len = field(desc, E_LEN);
-  const end = shareEnd(len, t, threads, 4);
-  let i = shareStart(len, t, threads, 4);
+  const end = shareEnd(len, chunk, chunks, 4);
+  let i = shareStart(len, chunk, chunks, 4);
   for (; i + 4 <= end; i += 4) {
     const o = <usize>i << 2;
     v128.store(out + o, f32x4.mul(v128.load(x + o), v128.load(y + o)));
@@ -53,14 +53,14 @@ export function mul(desc: usize, t: i32, threads: i32): void {
 }
 
 /** y += alpha·x, in float64 like the reference (alpha is a float64), rounded once. */
-export function axpy(desc: usize, t: i32, threads: i32): void {
+export function axpy(desc: usize, chunk: i32, chunks: i32): void {
   const x = pointer(desc, E_X);
   const y = pointer(desc, E_Y);
   const len = field(desc, E_LEN);
   const alpha = field64(desc, E_ALPHA);
   const a = f64x2.splat(alpha);
-  const end = shareEnd(len, t, threads, 4);
-  let i = shareStart(len, t, threads, 4);
+  const end = shareEnd(len, chunk, chunks, 4);
+  let i = shareStart(len, chunk, chunks, 4);
   for (; i + 4 <= end; i += 4) {
     const o = <usize>i << 2;
     const xv = v128.load(x + o);
@@ -114,13 +114,13 @@ export function axpy(desc: usize, t: i32, threads: i32): void {
   return f32x4.add(phi, f32x4.mul(x, f32x4.mul(e, f32x4.splat(INV_SQRT_2PI))));
 }
 
-export function gelu(desc: usize, t: i32, threads: i32): void {
+export function gelu(desc: usize, chunk: i32, chunks: i32): void {
   const x = pointer(desc, E_X);
   const out = pointer(desc, E_OUT);
   const len = field(desc, E_LEN);
   const tanhForm = field(desc, E_FORM) != 0;
-  const end = shareEnd(len, t, threads, 4);
-  let i = shareStart(len, t, threads, 4);
+  const end = shareEnd(len, chunk, chunks, 4);
+  let i = shareStart(len, chunk, chunks, 4);
   for (; i + 4 <= end; i += 4) {
     const o = <usize>i << 2;
     v128.store(out + o, geluVector(v128.load(x + o), tanhForm));
@@ -131,14 +131,14 @@ export function gelu(desc: usize, t: i32, threads: i32): void {
   }
 }
 
-export function geluBackward(desc: usize, t: i32, threads: i32): void {
+export function geluBackward(desc: usize, chunk: i32, chunks: i32): void {
   const x = pointer(desc, E_X);
   const g = pointer(desc, E_Y);
   const out = pointer(desc, E_OUT);
   const len = field(desc, E_LEN);
   const tanhForm = field(desc, E_FORM) != 0;
-  const end = shareEnd(len, t, threads, 4);
-  let i = shareStart(len, t, threads, 4);
+  const end = shareEnd(len, chunk, chunks, 4);
+  let i = shareStart(len, chunk, chunks, 4);
   for (; i + 4 <= end; i += 4) {
     const o = <usize>i << 2;
     v128.store(out + o, f32x4.mul(v128.load(g + o), geluDerivativeVector(v128.load(x + o), tanhForm)));

@@ -8,7 +8,6 @@ import {
   G_A,
   G_ACCUMULATE,
   G_B,
-  G_BATCH,
   G_C,
   G_K,
   G_M,
@@ -19,6 +18,8 @@ import {
   G_STRIDE_B,
   G_STRIDE_C,
   G_TRANS_A,
+  G_TILE_M,
+  G_TILE_N,
   G_TRANS_B,
   GEMM_KC,
   GEMM_MC,
@@ -290,53 +291,36 @@ function gemmBlock(
 }
 
 /**
- * Thread `t` of `threads` does its share of the GEMM described at `desc`: whole products when there
- * are enough of them, otherwise a slice of columns (or of rows, for tall products) of each product.
- * The caller guarantees that the C operands of different products do not overlap when threads > 1.
+ * Chunk `chunk` of the GEMM described at `desc`, on thread `t`'s scratch: the chunks are the tiles of
+ * C — tileM rows × tileN columns — of every product in turn (product = chunk / tiles per product).
+ * The caller runs chunks in parallel only when the products' C operands do not overlap.
  */
-export function gemm(desc: usize, t: i32, threads: i32): void {
+export function gemm(desc: usize, t: i32, chunk: i32): void {
   const m = field(desc, G_M);
   const n = field(desc, G_N);
-  const k = field(desc, G_K);
-  const a = <usize>field(desc, G_A);
-  const b = <usize>field(desc, G_B);
-  const c = <usize>field(desc, G_C);
-  const transA = field(desc, G_TRANS_A) != 0;
-  const transB = field(desc, G_TRANS_B) != 0;
-  const accumulate = field(desc, G_ACCUMULATE) != 0;
-  const batch = field(desc, G_BATCH);
-  const sa = <usize>field(desc, G_STRIDE_A) << 2;
-  const sb = <usize>field(desc, G_STRIDE_B) << 2;
-  const sc = <usize>field(desc, G_STRIDE_C) << 2;
-  const scratch = <usize>field(desc, G_SCRATCH) + <usize>t * <usize>field(desc, G_SCRATCH_STRIDE);
-  if (threads == 1 || batch >= 2 * threads || batch % threads == 0) {
-    const first = (batch * t) / threads;
-    const last = (batch * (t + 1)) / threads;
-    for (let bi = first; bi < last; bi++) {
-      const o = <usize>bi;
-      gemmBlock(a + o * sa, b + o * sb, c + o * sc, m, n, k, transA, transB, accumulate, 0, m, 0, n, scratch);
-    }
-    return;
-  }
-  for (let bi = 0; bi < batch; bi++) {
-    const o = <usize>bi;
-    let i0 = 0;
-    let i1 = m;
-    let j0 = 0;
-    let j1 = n;
-    if (n >= m) {
-      const share = ((n + threads * NR - 1) / (threads * NR)) * NR;
-      j0 = min(n, t * share);
-      j1 = min(n, j0 + share);
-    } else {
-      const share = ((m + threads * MR - 1) / (threads * MR)) * MR;
-      i0 = min(m, t * share);
-      i1 = min(m, i0 + share);
-    }
-    if (i0 >= i1 || j0 >= j1) continue;
-    const ao = a + o * sa;
-    const bo = b + o * sb;
-    const co = c + o * sc;
-    gemmBlock(ao, bo, co, m, n, k, transA, transB, accumulate, i0, i1, j0, j1, scratch);
-  }
+  const tileM = field(desc, G_TILE_M);
+  const tileN = field(desc, G_TILE_N);
+  const tilesN = (n + tileN - 1) / tileN;
+  const tiles = ((m + tileM - 1) / tileM) * tilesN;
+  const product = chunk / tiles;
+  const tile = chunk % tiles;
+  const i0 = (tile / tilesN) * tileM;
+  const j0 = (tile % tilesN) * tileN;
+  const o = <usize>product;
+  gemmBlock(
+    <usize>field(desc, G_A) + o * (<usize>field(desc, G_STRIDE_A) << 2),
+    <usize>field(desc, G_B) + o * (<usize>field(desc, G_STRIDE_B) << 2),
+    <usize>field(desc, G_C) + o * (<usize>field(desc, G_STRIDE_C) << 2),
+    m,
+    n,
+    field(desc, G_K),
+    field(desc, G_TRANS_A) != 0,
+    field(desc, G_TRANS_B) != 0,
+    field(desc, G_ACCUMULATE) != 0,
+    i0,
+    min(m, i0 + tileM),
+    j0,
+    min(n, j0 + tileN),
+    <usize>field(desc, G_SCRATCH) + <usize>t * <usize>field(desc, G_SCRATCH_STRIDE),
+  );
 }

@@ -14,35 +14,38 @@ import { add, axpy, gelu, geluBackward, mul } from "./elementwise";
 import { gemm } from "./gemm";
 import { layerNorm, softmax, softmaxBackward } from "./rows";
 
-/** Run kernel `op` on the descriptor at `desc` as thread `t` of `threads`. */
-export function run(op: i32, desc: usize, t: i32, threads: i32): void {
+/**
+ * Run chunk `chunk` of `chunks` of kernel `op` on the descriptor at `desc`, as thread `t` (whose
+ * scratch memory it may use). Chunks are independent: any thread may run any chunk, in any order.
+ */
+export function run(op: i32, desc: usize, t: i32, chunk: i32, chunks: i32): void {
   switch (op) {
     case OP_GEMM:
-      gemm(desc, t, threads);
+      gemm(desc, t, chunk);
       break;
     case OP_SOFTMAX:
-      softmax(desc, t, threads);
+      softmax(desc, chunk, chunks);
       break;
     case OP_SOFTMAX_BACKWARD:
-      softmaxBackward(desc, t, threads);
+      softmaxBackward(desc, chunk, chunks);
       break;
     case OP_LAYER_NORM:
-      layerNorm(desc, t, threads);
+      layerNorm(desc, chunk, chunks);
       break;
     case OP_GELU:
-      gelu(desc, t, threads);
+      gelu(desc, chunk, chunks);
       break;
     case OP_GELU_BACKWARD:
-      geluBackward(desc, t, threads);
+      geluBackward(desc, chunk, chunks);
       break;
     case OP_ADD:
-      add(desc, t, threads);
+      add(desc, chunk, chunks);
       break;
     case OP_MUL:
-      mul(desc, t, threads);
+      mul(desc, chunk, chunks);
       break;
     case OP_AXPY:
-      axpy(desc, t, threads);
+      axpy(desc, chunk, chunks);
       break;
   }
 }

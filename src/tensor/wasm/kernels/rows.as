@@ -1,4 +1,4 @@
-// Row-wise kernels: softmax, its backward, layer norm. Thread t of T takes a contiguous share of rows.
+// Row-wise kernels: softmax, its backward, layer norm. Chunk c of C is the c-th of C contiguous shares of rows.
 // Sums run in float64 (as in the reference), so only the final rounding differs.
 import { E_COLS, E_LEN, E_OUT, E_X, E_Y, L_BIAS, L_DENOM, L_EPS, L_FORM, L_MEAN, L_WEIGHT } from "../layout";
 import { expDiff } from "./math";
@@ -17,7 +17,7 @@ import {
 } from "./simd";
 
 /** out = exp(x − max)/Σ exp(x − max) per row; a row of −∞ becomes uniform. */
-export function softmax(desc: usize, t: i32, threads: i32): void {
+export function softmax(desc: usize, chunk: i32, chunks: i32): void {
   const x = pointer(desc, E_X);
   const out = pointer(desc, E_OUT);
   const rows = field(desc, E_LEN);
@@ -25,8 +25,8 @@ export function softmax(desc: usize, t: i32, threads: i32): void {
   const n4 = cols & ~3;
   const rest = cols - n4;
   const rowBytes = <usize>cols << 2;
-  const last = shareEnd(rows, t, threads, 1);
-  for (let r = shareStart(rows, t, threads, 1); r < last; r++) {
+  const last = shareEnd(rows, chunk, chunks, 1);
+  for (let r = shareStart(rows, chunk, chunks, 1); r < last; r++) {
     const xr = x + <usize>r * rowBytes;
     const or = out + <usize>r * rowBytes;
     // pmax(m, v) = m < v ? v : m skips NaN like the reference's `x > max`
@@ -72,7 +72,7 @@ export function softmax(desc: usize, t: i32, threads: i32): void {
 }
 
 /** gx = p ⊙ (gp − Σ_j gp_j p_j) per row. */
-export function softmaxBackward(desc: usize, t: i32, threads: i32): void {
+export function softmaxBackward(desc: usize, chunk: i32, chunks: i32): void {
   const p = pointer(desc, E_X);
   const gp = pointer(desc, E_Y);
   const gx = pointer(desc, E_OUT);
@@ -81,8 +81,8 @@ export function softmaxBackward(desc: usize, t: i32, threads: i32): void {
   const n4 = cols & ~3;
   const rest = cols - n4;
   const rowBytes = <usize>cols << 2;
-  const last = shareEnd(rows, t, threads, 1);
-  for (let r = shareStart(rows, t, threads, 1); r < last; r++) {
+  const last = shareEnd(rows, chunk, chunks, 1);
+  for (let r = shareStart(rows, chunk, chunks, 1); r < last; r++) {
     const o = <usize>r * rowBytes;
     let d0 = f64x2.splat(0);
     let d1 = f64x2.splat(0);
@@ -119,7 +119,7 @@ export function softmaxBackward(desc: usize, t: i32, threads: i32): void {
  * Layer norm per row: y = (x − mean)/denom · weight + bias, denom = √(biased var + eps) ("bert") or
  * unbiased std + eps ("paper"); statistics and the normalisation in float64.
  */
-export function layerNorm(desc: usize, t: i32, threads: i32): void {
+export function layerNorm(desc: usize, chunk: i32, chunks: i32): void {
   const x = pointer(desc, E_X);
   const out = pointer(desc, E_OUT);
   const rows = field(desc, E_LEN);
@@ -133,8 +133,8 @@ export function layerNorm(desc: usize, t: i32, threads: i32): void {
   const n4 = cols & ~3;
   const rest = cols - n4;
   const rowBytes = <usize>cols << 2;
-  const last = shareEnd(rows, t, threads, 1);
-  for (let r = shareStart(rows, t, threads, 1); r < last; r++) {
+  const last = shareEnd(rows, chunk, chunks, 1);
+  for (let r = shareStart(rows, chunk, chunks, 1); r < last; r++) {
     const xr = x + <usize>r * rowBytes;
     const or = out + <usize>r * rowBytes;
     let s0 = f64x2.splat(0);

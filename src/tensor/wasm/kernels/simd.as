@@ -54,17 +54,17 @@
   return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
 }
 
-/** Start of thread t's share of [0, len) among `threads`, on a multiple of `align`. */
-@inline export function shareStart(len: i32, t: i32, threads: i32, align: i32): i32 {
-  if (t == 0) return 0;
-  if (t >= threads) return len;
-  const s = <i32>((<i64>len * t) / threads);
+/** Start of share `part` of [0, len) cut into `parts`, on a multiple of `align`. */
+@inline export function shareStart(len: i32, part: i32, parts: i32, align: i32): i32 {
+  if (part == 0) return 0;
+  if (part >= parts) return len;
+  const s = <i32>((<i64>len * part) / parts);
   return min(len, s - (s % align));
 }
 
-/** End of thread t's share (the start of thread t + 1's). */
-@inline export function shareEnd(len: i32, t: i32, threads: i32, align: i32): i32 {
-  return shareStart(len, t + 1, threads, align);
+/** End of share `part` (the start of the next). */
+@inline export function shareEnd(len: i32, part: i32, parts: i32, align: i32): i32 {
+  return shareStart(len, part + 1, parts, align);
 }
 
 @inline export function field(desc: usize, slot: i32): i32 {
