@@ -2,7 +2,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { makeBatch, type SequenceClassifier } from "../src/models/index.js";
-import { explain, embeddingGradient, lrpRules, METHOD_IDS, getMethod } from "../src/explain/index.js";
+import {
+  explain,
+  explainMany,
+  embeddingGradient,
+  lrpRules,
+  METHOD_IDS,
+  getMethod,
+} from "../src/explain/index.js";
 import { GRADIENT_RULES, Tensor, noGrad } from "../src/tensor/index.js";
 import { tinyModel } from "./helpers/tiny-models.js";
 
@@ -33,8 +40,8 @@ const input = (model: SequenceClassifier, target = 1, steps = 50) => ({
 for (const type of ["xai-transformer", "bert", "roberta", "distilbert"] as const) {
   test(`${type}, bias-free: lrp conserves relevance through every block`, () => {
     const m = float64(tinyModel(type, 11), true);
-    const { layers } = embeddingGradient(input(m), lrpRules(), true);
-    assert.ok(layers && layers.length === m.config.numLayers + 1);
+    const layers = embeddingGradient(input(m), lrpRules(), true).layers![0]!;
+    assert.ok(layers.length === m.config.numLayers + 1);
     for (const s of layers)
       assert.ok(
         Math.abs(s - layers[layers.length - 1]!) < 1e-10 * Math.max(1, Math.abs(s)),
@@ -45,8 +52,8 @@ for (const type of ["xai-transformer", "bert", "roberta", "distilbert"] as const
 
 test("gi on the unmodified model does not conserve through blocks (the motivation of the paper)", () => {
   const m = float64(tinyModel("xai-transformer", 11), true);
-  const { layers } = embeddingGradient(input(m), GRADIENT_RULES, true);
-  assert.ok(Math.abs(layers![0]! - layers![layers!.length - 1]!) > 1e-6);
+  const layers = embeddingGradient(input(m), GRADIENT_RULES, true).layers![0]!;
+  assert.ok(Math.abs(layers[0]! - layers[layers.length - 1]!) > 1e-6);
 });
 
 /**
@@ -252,3 +259,28 @@ test("random is reproducible for a seed and differs across seeds", () => {
   assert.deepEqual(a, b);
   assert.notDeepEqual(a, c);
 });
+
+for (const type of ["bert", "xai-transformer"] as const) {
+  test(`${type}: explainMany batches texts and gives the same result as one by one`, () => {
+    const m = tinyModel(type, 9);
+    const texts = ["good movie !", "bad", "not very good film .", "the film", "a bad movie"];
+    const methods = ["lrp", "gi", "saliency", "attnlrp", "rollout"];
+    const many = explainMany(m, texts, { methods });
+    texts.forEach((t, i) => {
+      const one = explain(m, t, { methods });
+      assert.deepEqual(many[i]!.tokens, one.tokens);
+      assert.equal(many[i]!.target, one.target);
+      for (const id of methods) {
+        const a = many[i]!.explanations[id]!;
+        const b = one.explanations[id]!;
+        a.attributions.forEach((v, k) =>
+          assert.ok(
+            Math.abs(v - b.attributions[k]!) < 1e-5,
+            `${t} ${id}[${k}]: ${v} vs ${b.attributions[k]}`,
+          ),
+        );
+        assert.equal(a.layers?.length, b.layers?.length);
+      }
+    });
+  });
+}

@@ -1,10 +1,11 @@
 /** `xait explain`: explain predictions of a model for texts from the arguments or stdin. */
 import { parseArgs } from "node:util";
 import { usageError } from "../errors.js";
-import { explain, METHOD_IDS, parseMethods, type Explanation } from "../explain/index.js";
+import { explainMany, METHOD_IDS, parseMethods, type Explanation } from "../explain/index.js";
 import { loadModel } from "../models/folder-node.js";
 import { chooseColorMode, renderTerminal } from "../report/terminal.js";
 import { renderHtml } from "../report/html.js";
+import { initBackend } from "../tensor/backends.js";
 import { registerCommand } from "./commands.js";
 import { DEFAULT_MODEL, modelDir, numberFlag, readStdinLines, writeFileAtomic } from "./io.js";
 
@@ -25,6 +26,7 @@ Options:
   --json            print one JSON object per text (nothing else on stdout)
   --html FILE       also write a self-contained HTML report
   --words           join word pieces into words in the terminal view
+  --threads N       worker threads of the wasm backend (default: all cores)
 
 Examples:
   xait explain "a gripping, funny and moving film"
@@ -47,17 +49,20 @@ async function run(argv: string[]): Promise<number> {
       json: { type: "boolean", default: false },
       html: { type: "string" },
       words: { type: "boolean", default: false },
+      threads: { type: "string" },
     },
   });
   const methods = parseMethods(values.method!);
   const gamma = numberFlag("gamma", values.gamma, { min: 0 });
   const steps = numberFlag("steps", values.steps, { integer: true, min: 1 });
   const seed = numberFlag("seed", values.seed, { integer: true });
+  const threads = numberFlag("threads", values.threads, { integer: true, min: 1 });
   const texts = positionals.length ? positionals : readStdinLines();
   if (texts.length === 0)
     throw usageError("no text to explain (give TEXT arguments or lines on stdin; see xait explain --help)");
   for (const t of texts) if (!t.trim()) throw usageError("empty text: nothing to explain");
   const dir = modelDir(values.model);
+  await initBackend({ threads });
   const model = loadModel(dir);
   const target =
     values.target === undefined
@@ -66,17 +71,18 @@ async function run(argv: string[]): Promise<number> {
         ? Number(values.target)
         : values.target;
   const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
-  const results: Explanation[] = texts.map((text) =>
-    explain(model, values.pair !== undefined ? [text, values.pair] : text, {
-      methods,
-      target,
-      gamma,
-      steps,
-      seed,
-      modelName: dir,
-      warn,
-    }),
+  const inputs = texts.map((text): string | [string, string] =>
+    values.pair !== undefined ? [text, values.pair] : text,
   );
+  const results: Explanation[] = explainMany(model, inputs, {
+    methods,
+    target,
+    gamma,
+    steps,
+    seed,
+    modelName: dir,
+    warn,
+  });
   if (values.html) {
     const command = ["xait", "explain", ...argv]
       .map((a) => (/^[\w./=,-]+$/.test(a) ? a : JSON.stringify(a)))

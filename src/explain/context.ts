@@ -24,6 +24,14 @@ export interface MethodOutput {
   layers?: number[];
 }
 
+/** Several padded sequences explained at once (row r explains class targets[r]). */
+export interface BatchInput {
+  model: SequenceClassifier;
+  batch: Batch;
+  targets: number[];
+  options: MethodOptions;
+}
+
 export interface Method {
   id: string;
   /** Title as in the paper's tables. */
@@ -31,6 +39,11 @@ export interface Method {
   /** Relevance meant to sum to the logit (conservation is reported against it). */
   conservative: boolean;
   run(input: MethodInput): MethodOutput;
+  /**
+   * The same for a padded batch in one forward and one backward pass (methods whose rows do not
+   * interact); outputs are trimmed to each row's length. Absent: rows are explained one by one.
+   */
+  runBatch?(input: BatchInput): MethodOutput[];
 }
 
 /** A batch holding `copies` copies of a one-sequence batch, optionally with other ids. */
@@ -52,10 +65,10 @@ export function replicate(b: Batch, copies: number, ids?: (copy: number, t: numb
   return out;
 }
 
-/** A one-hot seed for backward(): ∂(Σ_rows logit[row, target])/∂logits. */
-export function targetSeed(rows: number, classes: number, target: number): Float32Array {
+/** A one-hot seed for backward(): ∂(Σ_rows logit[row, target_row])/∂logits (one target for all rows, or one per row). */
+export function targetSeed(rows: number, classes: number, target: number | readonly number[]): Float32Array {
   const seed = new Float32Array(rows * classes);
-  for (let r = 0; r < rows; r++) seed[r * classes + target] = 1;
+  for (let r = 0; r < rows; r++) seed[r * classes + (typeof target === "number" ? target : target[r]!)] = 1;
   return seed;
 }
 

@@ -64,50 +64,103 @@ export function encodeInput(
   return { batch: makeBatch([{ ids: enc.ids, typeIds: enc.typeIds }], tok.special.pad), tokens: enc.tokens };
 }
 
+/** Inputs explained together: one padded batch (xai-transformer: equal lengths only, it has no attention mask). */
+function groups(model: SequenceClassifier, lengths: number[], size = 32): number[][] {
+  const order = lengths.map((_, i) => i).sort((a, b) => lengths[a]! - lengths[b]!);
+  const out: number[][] = [];
+  for (const i of order) {
+    const last = out[out.length - 1];
+    const fits =
+      last &&
+      last.length < size &&
+      (model.layout.attentionKind !== "paper" || lengths[last[0]!] === lengths[i]);
+    if (fits) last.push(i);
+    else out.push([i]);
+  }
+  return out;
+}
+
+/**
+ * Explain several inputs. Methods with a batched form (the rule-set methods and saliency) run one
+ * forward and one backward pass per group of inputs; the others run input by input.
+ */
+export function explainMany(
+  model: SequenceClassifier,
+  inputs: readonly ExplainInput[],
+  opts: ExplainOptions = {},
+): Explanation[] {
+  const methods = (opts.methods ?? ["lrp"]).map(getMethod);
+  const options: MethodOptions = { gamma: opts.gamma ?? 0, steps: opts.steps ?? 50, seed: opts.seed ?? 0 };
+  if (!(options.gamma >= 0)) throw usageError(`gamma must be ≥ 0, got ${options.gamma}`);
+  if (!Number.isInteger(options.steps) || options.steps < 1)
+    throw usageError(`steps must be a positive integer, got ${options.steps}`);
+  const encoded = inputs.map((input) => encodeInput(model, input, opts.warn));
+  const results: Explanation[] = new Array(inputs.length);
+  const labels = model.config.labels;
+  const pad = model.tokenizer!.special.pad;
+  for (const group of groups(
+    model,
+    encoded.map((e) => e.batch.seq),
+  )) {
+    const batch = makeBatch(
+      group.map((i) => ({
+        ids: Array.from(encoded[i]!.batch.ids),
+        typeIds: Array.from(encoded[i]!.batch.typeIds),
+      })),
+      pad,
+    );
+    const all = noGrad(() => model.forward(batch)).data;
+    const C = model.numLabels;
+    const logits = group.map((_, r) => Array.from(all.subarray(r * C, (r + 1) * C)));
+    const predicted = logits.map((l) => l.indexOf(Math.max(...l)));
+    const targets = predicted.map((p) => (opts.target === undefined ? p : resolveTarget(model, opts.target)));
+    const perMethod = methods.map((method) => {
+      const start = performance.now();
+      const outs = method.runBatch
+        ? method.runBatch({ model, batch, targets, options })
+        : group.map((i, r) => method.run({ model, batch: encoded[i]!.batch, target: targets[r]!, options }));
+      return { method, outs, ms: (performance.now() - start) / group.length };
+    });
+    group.forEach((i, r) => {
+      const explanations: Record<string, MethodExplanation> = {};
+      for (const { method, outs, ms } of perMethod) {
+        const out = outs[r]!;
+        explanations[method.id] = {
+          attributions: out.attributions,
+          sum: out.attributions.reduce((a, b) => a + b, 0),
+          logit: logits[r]![targets[r]!]!,
+          conservative: method.conservative,
+          ...(out.layers ? { layers: out.layers } : {}),
+          ms,
+        };
+      }
+      const input = inputs[i]!;
+      const [text, pair] = typeof input === "string" ? [input, undefined] : input;
+      results[i] = {
+        model: opts.modelName ?? "",
+        text,
+        ...(pair !== undefined ? { pair } : {}),
+        tokens: encoded[i]!.tokens,
+        ids: Array.from(encoded[i]!.batch.ids),
+        logits: logits[r]!,
+        probabilities: softmax(logits[r]!),
+        target: targets[r]!,
+        label: labels[targets[r]!]!,
+        predicted: predicted[r]!,
+        predictedLabel: labels[predicted[r]!]!,
+        labels,
+        explanations,
+      };
+    });
+  }
+  return results;
+}
+
+/** Explain one input (a text or a text pair). */
 export function explain(
   model: SequenceClassifier,
   input: ExplainInput,
   opts: ExplainOptions = {},
 ): Explanation {
-  const methods = (opts.methods ?? ["lrp"]).map(getMethod);
-  const { batch, tokens } = encodeInput(model, input, opts.warn);
-  const logits = Array.from(noGrad(() => model.forward(batch)).data);
-  const probabilities = softmax(logits);
-  const predicted = logits.indexOf(Math.max(...logits));
-  const target = opts.target === undefined ? predicted : resolveTarget(model, opts.target);
-  const options: MethodOptions = { gamma: opts.gamma ?? 0, steps: opts.steps ?? 50, seed: opts.seed ?? 0 };
-  if (!(options.gamma >= 0)) throw usageError(`gamma must be ≥ 0, got ${options.gamma}`);
-  if (!Number.isInteger(options.steps) || options.steps < 1)
-    throw usageError(`steps must be a positive integer, got ${options.steps}`);
-  const explanations: Record<string, MethodExplanation> = {};
-  for (const method of methods) {
-    const start = performance.now();
-    const out = method.run({ model, batch, target, options });
-    const ms = performance.now() - start;
-    explanations[method.id] = {
-      attributions: out.attributions,
-      sum: out.attributions.reduce((a, b) => a + b, 0),
-      logit: logits[target]!,
-      conservative: method.conservative,
-      ...(out.layers ? { layers: out.layers } : {}),
-      ms,
-    };
-  }
-  const labels = model.config.labels;
-  const [text, pair] = typeof input === "string" ? [input, undefined] : input;
-  return {
-    model: opts.modelName ?? "",
-    text,
-    ...(pair !== undefined ? { pair } : {}),
-    tokens,
-    ids: Array.from(batch.ids),
-    logits,
-    probabilities,
-    target,
-    label: labels[target]!,
-    predicted,
-    predictedLabel: labels[predicted]!,
-    labels,
-    explanations,
-  };
+  return explainMany(model, [input], opts)[0]!;
 }

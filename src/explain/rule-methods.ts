@@ -5,7 +5,7 @@
  */
 import { GRADIENT_RULES, Tensor, noGrad, type RuleSet } from "../tensor/index.js";
 import type { Trace } from "../models/index.js";
-import { targetSeed, type Method, type MethodInput, type MethodOutput } from "./context.js";
+import { targetSeed, type BatchInput, type Method, type MethodInput, type MethodOutput } from "./context.js";
 
 /** LRP (AH+LN), the paper's method: attention probabilities and LayerNorm std constant, identity rule on activations. */
 export function lrpRules(gamma = 0): RuleSet {
@@ -59,27 +59,50 @@ export function tokenSums(
 }
 
 /**
- * Gradient of the target logit w.r.t. the embeddings E under `rules`; returns E, its gradient and
- * the relevance sum at every block input.
+ * Gradient of the target logit(s) w.r.t. the embeddings E under `rules`; returns E, its gradient and,
+ * when asked, the relevance sum at every block input per row (Σ x_l ⊙ ∂f/∂x_l).
  */
 export function embeddingGradient(
-  input: MethodInput,
+  input: MethodInput | BatchInput,
   rules: RuleSet,
   perLayer: boolean,
-): { E: Tensor; grad: Float32Array | Float64Array; layers?: number[] } {
-  const { model, batch, target } = input;
+): { E: Tensor; grad: Float32Array | Float64Array; layers?: number[][] } {
+  const { model, batch } = input;
+  const targets = "targets" in input ? input.targets : input.target;
   const E = noGrad(() => model.embed(batch)).requireGrad();
   const trace: Trace | undefined = perLayer
     ? { attention: [], blockInputs: [], retainBlockGrads: true }
     : undefined;
   const logits = model.encode(E, batch, { rules, trace });
-  logits.backward(targetSeed(batch.batch, model.numLabels, target));
+  logits.backward(targetSeed(batch.batch, model.numLabels, targets));
   const layers = trace?.blockInputs.map((x) => {
-    let s = 0;
-    for (let i = 0; i < x.size; i++) s += x.data[i]! * x.grad![i]!;
-    return s;
+    const per = x.size / batch.batch;
+    return Array.from({ length: batch.batch }, (_, r) => {
+      let s = 0;
+      for (let i = r * per; i < (r + 1) * per; i++) s += x.data[i]! * x.grad![i]!;
+      return s;
+    });
   });
-  return { E, grad: E.grad!, layers };
+  // transpose to [row][layer]
+  const byRow = layers && Array.from({ length: batch.batch }, (_, r) => layers.map((l) => l[r]!));
+  return { E, grad: E.grad!, layers: byRow };
+}
+
+/** Per-row outputs of a batched gradient: token sums trimmed to each row's real length. */
+function rowsOf(
+  input: BatchInput,
+  E: Tensor,
+  grad: ArrayLike<number>,
+  abs: boolean,
+  layers?: number[][],
+): MethodOutput[] {
+  const { batch } = input;
+  return Array.from({ length: batch.batch }, (_, r) => {
+    let len = 0;
+    for (let t = 0; t < batch.seq; t++) len += batch.mask[r * batch.seq + t]!;
+    const attributions = tokenSums(E.data, grad, batch.seq, E.dim(-1), r, abs).slice(0, len);
+    return layers ? { attributions, layers: layers[r] } : { attributions };
+  });
 }
 
 function ruleMethod(id: string, title: string, rules: (gamma: number) => RuleSet): Method {
@@ -89,7 +112,11 @@ function ruleMethod(id: string, title: string, rules: (gamma: number) => RuleSet
     conservative: true,
     run(input): MethodOutput {
       const { E, grad, layers } = embeddingGradient(input, rules(input.options.gamma), true);
-      return { attributions: tokenSums(E.data, grad, input.batch.seq, E.dim(-1)), layers };
+      return { attributions: tokenSums(E.data, grad, input.batch.seq, E.dim(-1)), layers: layers![0] };
+    },
+    runBatch(input) {
+      const { E, grad, layers } = embeddingGradient(input, rules(input.options.gamma), true);
+      return rowsOf(input, E, grad, false, layers);
     },
   };
 }
@@ -106,5 +133,9 @@ export const saliency: Method = {
   run(input) {
     const { E, grad } = embeddingGradient(input, GRADIENT_RULES, false);
     return { attributions: tokenSums(E.data, grad, input.batch.seq, E.dim(-1), 0, true) };
+  },
+  runBatch(input) {
+    const { E, grad } = embeddingGradient(input, GRADIENT_RULES, false);
+    return rowsOf(input, E, grad, true);
   },
 };

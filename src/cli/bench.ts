@@ -1,0 +1,121 @@
+/** `xait bench`: GEMM throughput and BERT-base forward / LRP explanation time and peak memory. */
+import { parseArgs } from "node:util";
+import { cpus } from "node:os";
+import { makeBatch, parseConfig, SequenceClassifier } from "../models/index.js";
+import { embeddingGradient, lrpRules } from "../explain/index.js";
+import { noGrad } from "../tensor/index.js";
+import { backendInfo, benchGemm, initBackend } from "../tensor/backends.js";
+import { registerCommand } from "./commands.js";
+import { numberFlag } from "./io.js";
+
+const HELP = `Usage: xait bench [--json] [--threads N] [--reps N] [--seq N,…]
+
+Measure the engine on this machine: GEMM GFLOP/s for 128×768·768×768 and 512×768·768×3072 (x·Wᵀ,
+the linear layer's layout), and a BERT-base classifier with random weights (12 layers, hidden 768,
+12 heads, FFN 3072): forward time and the time of one lrp explanation (softmax and LayerNorm std
+detached, identity rule on GELU, Gradient × Input at the embeddings; no weight gradients) at
+sequence lengths 128 and 512, and the peak resident memory. Times are medians of --reps runs after
+a warm-up.
+
+Options:
+  --json       print exactly one JSON object
+  --threads N  worker threads (default: all cores; XAIT_THREADS)
+  --reps N     timed repetitions [5]
+  --seq LIST   sequence lengths [128,512]
+
+Examples:
+  xait bench
+  XAIT_BACKEND=js xait bench --seq 128 --reps 1`;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function time(fn: () => void, reps: number): number {
+  fn();
+  const ts: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    fn();
+    ts.push(performance.now() - t0);
+  }
+  return median(ts);
+}
+
+/** A BERT-base-sized classifier with random weights. */
+export function bertBase(): SequenceClassifier {
+  const config = parseConfig(
+    JSON.stringify({
+      model_type: "bert",
+      vocab_size: 30522,
+      hidden_size: 768,
+      num_hidden_layers: 12,
+      num_attention_heads: 12,
+      intermediate_size: 3072,
+      hidden_act: "gelu",
+      max_position_embeddings: 512,
+      type_vocab_size: 2,
+      layer_norm_eps: 1e-12,
+    }),
+  );
+  return SequenceClassifier.initialise(config, 0);
+}
+
+async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      json: { type: "boolean", default: false },
+      threads: { type: "string" },
+      reps: { type: "string", default: "5" },
+      seq: { type: "string", default: "128,512" },
+    },
+  });
+  const threads = numberFlag("threads", values.threads, { integer: true, min: 1 });
+  const reps = numberFlag("reps", values.reps, { integer: true, min: 1 })!;
+  const seqs = values.seq!.split(",").map((s) => numberFlag("seq", s, { integer: true, min: 2, max: 512 })!);
+  await initBackend({ threads });
+  const info = backendInfo();
+  const log = (m: string) => {
+    if (!values.json) process.stdout.write(m + "\n");
+  };
+  log(
+    `backend ${info.name}, ${info.threads} thread(s)${info.relaxedSimd ? ", relaxed SIMD" : ""}; ${cpus()[0]?.model ?? "cpu"} × ${cpus().length}`,
+  );
+  const gemm = [
+    [128, 768, 768],
+    [512, 768, 3072],
+  ].map(([m, k, n]) => {
+    const r = benchGemm(m!, k!, n!, { transB: true, reps: Math.max(reps, 5) });
+    log(`gemm ${m}×${k}·${k}×${n}: ${r.gflops.toFixed(1)} GFLOP/s`);
+    return { m: m!, k: k!, n: n!, gflops: r.gflops };
+  });
+  const model = bertBase();
+  const bert_base = seqs.map((seq) => {
+    const ids = Array.from({ length: seq }, (_, i) =>
+      i === 0 ? 101 : i === seq - 1 ? 102 : 1000 + ((i * 7919) % 20000),
+    );
+    const batch = makeBatch([{ ids }], 0);
+    const forward_ms = time(() => void noGrad(() => model.forward(batch)), reps);
+    const input = { model, batch, target: 1, options: { gamma: 0, steps: 50, seed: 0 } };
+    const lrp_ms = time(() => void embeddingGradient(input, lrpRules(), false), reps);
+    const peak_rss_mb = process.resourceUsage().maxRSS / 1024;
+    log(
+      `bert-base seq ${seq}: forward ${forward_ms.toFixed(0)} ms, lrp ${lrp_ms.toFixed(0)} ms, peak RSS ${peak_rss_mb.toFixed(0)} MB`,
+    );
+    return { seq, forward_ms, lrp_ms, peak_rss_mb };
+  });
+  if (values.json)
+    process.stdout.write(
+      JSON.stringify({ backend: info.name, threads: info.threads, gemm, bert_base }) + "\n",
+    );
+  return 0;
+}
+
+registerCommand({
+  name: "bench",
+  summary: "measure GEMM throughput and BERT-base explanation time and memory",
+  help: HELP,
+  run,
+});

@@ -1,0 +1,283 @@
+/** `xait train`: train a sequence classifier on a labelled file and save it as a Hugging Face folder. */
+import { cpus } from "node:os";
+import { parseArgs } from "node:util";
+import { resolve } from "node:path";
+import { usageError } from "../errors.js";
+import { parseConfig, SequenceClassifier } from "../models/index.js";
+import { saveModel } from "../models/folder-node.js";
+import { buildWordPieceVocabulary } from "../tokenize/index.js";
+import { mapLabels, splitDataset, type Example } from "../train/data.js";
+import { readDatasetFile } from "../train/data-node.js";
+import { train, type EpochRecord } from "../train/trainer.js";
+import type { EncodedExample } from "../train/batches.js";
+import { predictAll } from "../evaluate/accuracy.js";
+import { accuracy } from "../evaluate/metrics.js";
+import { backendInfo, initBackend } from "../tensor/backends.js";
+import { registerCommand } from "./commands.js";
+import { numberFlag, writeFileAtomic } from "./io.js";
+import { createProgress } from "./progress.js";
+import { VERSION } from "../version.js";
+
+const HELP = `Usage: xait train --train FILE (--validation FILE | --validation-fraction F) --out DIR [options]
+
+Train a Transformer classifier from scratch: an uncased WordPiece vocabulary built from the training
+text, AdamW with linear warmup and decay, dropout, validation after every epoch; the best epoch is
+saved (atomically) to DIR as config.json, model.safetensors, tokenizer.json and training.json.
+
+Architecture:
+  --arch A               bert | xai-transformer (the paper's model: attention-only blocks, no mask) [bert]
+  --layers N             blocks [bert 4, xai-transformer 3]
+  --hidden N             hidden size [256]
+  --heads N              attention heads [4]
+  --intermediate N       feed-forward width (bert) [4 × hidden]
+  --max-length N         maximum tokens per input, special tokens included [128]
+  --vocab-size N         vocabulary cap [16000]
+  --min-frequency N      minimum count of a whole word in the vocabulary [2]
+Data:
+  --train FILE           TSV (header), CSV or JSON lines
+  --validation FILE      validation file, or:
+  --validation-fraction F  hold out a seeded fraction F of --train (uses --seed)
+  --text-column C        text column [sentence | text | review]
+  --label-column C       label column [label | sentiment]
+  --skip-bad-rows        skip malformed rows (counted) instead of failing
+  --limit N              use only the first N training rows (quick experiments)
+Optimisation:
+  --epochs N [3]  --batch-size N [32]  --lr X [5e-4]  --warmup X (fraction if < 1, else steps) [0.1]
+  --weight-decay X [0.01]  --dropout X [0.1]  --seed N [42]  --threads N
+Output:
+  --out DIR              model folder (replaced atomically at each better epoch)
+  --dtype f16|f32        weight precision on disk [f16]
+
+Examples:
+  xait train --arch xai-transformer --train $XAIT_DATA/sst2/train.tsv --validation $XAIT_DATA/sst2/validation.tsv --out models/sst2-xai-transformer
+  xait train --train tweets.csv --validation-fraction 0.1 --seed 42 --skip-bad-rows --out models/tweet-bert`;
+
+function labelNames(id2label: Record<number, string>, n: number): string[] {
+  return Array.from({ length: n }, (_, i) => id2label[i] ?? `LABEL_${i}`);
+}
+
+async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      arch: { type: "string", default: "bert" },
+      layers: { type: "string" },
+      hidden: { type: "string", default: "256" },
+      heads: { type: "string", default: "4" },
+      intermediate: { type: "string" },
+      "max-length": { type: "string", default: "128" },
+      "vocab-size": { type: "string", default: "16000" },
+      "min-frequency": { type: "string", default: "2" },
+      train: { type: "string" },
+      validation: { type: "string" },
+      "validation-fraction": { type: "string" },
+      "text-column": { type: "string" },
+      "label-column": { type: "string" },
+      "skip-bad-rows": { type: "boolean", default: false },
+      limit: { type: "string" },
+      epochs: { type: "string", default: "3" },
+      "batch-size": { type: "string", default: "32" },
+      lr: { type: "string", default: "5e-4" },
+      warmup: { type: "string", default: "0.1" },
+      "weight-decay": { type: "string", default: "0.01" },
+      dropout: { type: "string", default: "0.1" },
+      seed: { type: "string", default: "42" },
+      threads: { type: "string" },
+      out: { type: "string" },
+      dtype: { type: "string", default: "f16" },
+    },
+  });
+  const arch = values.arch!;
+  if (arch !== "bert" && arch !== "xai-transformer")
+    throw usageError(`--arch must be bert or xai-transformer, got '${arch}'`);
+  if (!values.train) throw usageError("--train FILE is required (see xait train --help)");
+  if (!values.out) throw usageError("--out DIR is required (see xait train --help)");
+  if (!values.validation && values["validation-fraction"] === undefined)
+    throw usageError("give --validation FILE or --validation-fraction F");
+  if (values.dtype !== "f16" && values.dtype !== "f32")
+    throw usageError(`--dtype must be f16 or f32, got '${values.dtype}'`);
+  const int = (name: string, v: string | undefined, min = 1) => numberFlag(name, v, { integer: true, min });
+  const hidden = int("hidden", values.hidden)!;
+  const heads = int("heads", values.heads)!;
+  if (hidden % heads !== 0) throw usageError(`--hidden ${hidden} must be divisible by --heads ${heads}`);
+  const layers = int("layers", values.layers) ?? (arch === "bert" ? 4 : 3);
+  const intermediate = int("intermediate", values.intermediate) ?? 4 * hidden;
+  const maxLength = int("max-length", values["max-length"], 4)!;
+  const opts = {
+    epochs: int("epochs", values.epochs)!,
+    batchSize: int("batch-size", values["batch-size"])!,
+    lr: numberFlag("lr", values.lr, { min: 0 })!,
+    warmup: numberFlag("warmup", values.warmup, { min: 0 })!,
+    weightDecay: numberFlag("weight-decay", values["weight-decay"], { min: 0 })!,
+    dropout: numberFlag("dropout", values.dropout, { min: 0, max: 0.99 })!,
+    seed: int("seed", values.seed, 0)!,
+  };
+  const fraction = numberFlag("validation-fraction", values["validation-fraction"], { min: 0, max: 0.9 });
+  const limit = int("limit", values.limit);
+  const threads = int("threads", values.threads);
+
+  await initBackend({ threads });
+  const started = Date.now();
+  const readOpts = {
+    skipBadRows: values["skip-bad-rows"],
+    textColumn: values["text-column"],
+    labelColumn: values["label-column"],
+  };
+  const full = readDatasetFile(values.train, readOpts);
+  if (full.skipped) process.stderr.write(`skipped ${full.skipped} malformed row(s) of ${values.train}\n`);
+  let trainRows: Example[] = full.examples;
+  let validRows: Example[];
+  if (values.validation) {
+    const v = readDatasetFile(values.validation, readOpts);
+    if (v.skipped) process.stderr.write(`skipped ${v.skipped} malformed row(s) of ${values.validation}\n`);
+    validRows = v.examples;
+  } else {
+    const split = splitDataset(full.examples, fraction!, opts.seed);
+    trainRows = split.train;
+    validRows = split.validation;
+  }
+  if (limit) trainRows = trainRows.slice(0, limit);
+  const mapping = mapLabels(trainRows);
+  const validIds = mapLabels(validRows, mapping.label2id).ids;
+  const labels = labelNames(mapping.id2label, mapping.numClasses);
+
+  const tokenizer = buildWordPieceVocabulary(
+    trainRows.map((e) => (e.pair ? `${e.text} ${e.pair}` : e.text)),
+    {
+      vocabSize: int("vocab-size", values["vocab-size"]),
+      minFrequency: int("min-frequency", values["min-frequency"]),
+    },
+  );
+  const config = parseConfig(
+    JSON.stringify({
+      model_type: arch,
+      vocab_size: tokenizer.vocabSize,
+      hidden_size: hidden,
+      num_hidden_layers: layers,
+      num_attention_heads: heads,
+      ...(arch === "bert" ? { intermediate_size: intermediate, hidden_act: "gelu" } : {}),
+      max_position_embeddings: maxLength,
+      type_vocab_size: 2,
+      layer_norm_eps: arch === "bert" ? 1e-12 : 1e-5,
+      pad_token_id: tokenizer.special.pad,
+      id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
+    }),
+  );
+  const model = SequenceClassifier.initialise(config, opts.seed, tokenizer);
+  let truncated = 0;
+  const encoded: EncodedExample[] = trainRows.map((e, i) => {
+    const enc = tokenizer.encode(e.text, e.pair, maxLength);
+    if (enc.truncated) truncated++;
+    return { ids: enc.ids, typeIds: enc.typeIds, label: mapping.ids[i]! };
+  });
+  if (truncated) process.stderr.write(`${truncated} training text(s) truncated to ${maxLength} tokens\n`);
+  process.stderr.write(
+    `training ${arch}: ${layers} layers, hidden ${hidden}, ${heads} heads, vocabulary ${tokenizer.vocabSize}, ${labels.length} classes (${labels.join(", ")}); ` +
+      `${encoded.length} training / ${validRows.length} validation examples; backend ${backendInfo().name} × ${backendInfo().threads}\n`,
+  );
+
+  const out = resolve(values.out);
+  const record = {
+    command: ["xait", "train", ...argv].join(" "),
+    xait: VERSION,
+    seed: opts.seed,
+    options: {
+      arch,
+      layers,
+      hidden,
+      heads,
+      intermediate: arch === "bert" ? intermediate : 0,
+      maxLength,
+      ...opts,
+      validationFraction: fraction ?? null,
+      limit: limit ?? null,
+    },
+    data: {
+      train: values.train,
+      validation: values.validation ?? `${fraction} of --train (seed ${opts.seed})`,
+      trainExamples: encoded.length,
+      validationExamples: validRows.length,
+      skippedRows: full.skipped,
+    },
+    machine: {
+      cpu: cpus()[0]?.model ?? "unknown",
+      cores: cpus().length,
+      node: process.version,
+      backend: backendInfo(),
+    },
+    epochs: [] as EpochRecord[],
+    bestEpoch: 0,
+    bestValidationAccuracy: 0,
+    wallSeconds: 0,
+    status: "running",
+  };
+  let interrupted = false;
+  let saved = false;
+  const onSigint = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    process.stderr.write("\ninterrupt: stopping after this step (Ctrl-C again to quit at once)\n");
+  };
+  process.on("SIGINT", onSigint);
+  const progress = createProgress("train");
+  const validExamples = validRows.map((e, i) => ({ text: e.text, pair: e.pair, label: validIds[i]! }));
+  const save = (status: string) => {
+    record.wallSeconds = (Date.now() - started) / 1000;
+    record.status = status;
+    saveModel(model, out, {
+      dtype: values.dtype === "f16" ? "F16" : "F32",
+      extra: { "training.json": JSON.stringify(record, null, 2) + "\n" },
+    });
+    saved = true;
+  };
+  try {
+    const result = train(model, encoded, opts, {
+      evaluate: (m) =>
+        accuracy(
+          predictAll(m, validExamples),
+          validExamples.map((e) => e.label),
+        ),
+      onStep: (step, total, loss, eps) =>
+        progress.update(step, total, `loss ${loss.toFixed(4)} · ${eps.toFixed(0)} ex/s`),
+      onEpoch: (r, best) => {
+        progress.done();
+        record.epochs.push(r);
+        process.stderr.write(
+          `epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, train accuracy ${r.trainAccuracy.toFixed(4)}, validation accuracy ${r.validationAccuracy.toFixed(4)} (${r.seconds.toFixed(0)} s)${best ? " — best, saved" : ""}\n`,
+        );
+        if (best) {
+          record.bestEpoch = r.epoch;
+          record.bestValidationAccuracy = r.validationAccuracy;
+          save("running");
+        }
+      },
+      shouldStop: () => interrupted,
+    });
+    progress.done();
+    if (result.stopped) {
+      if (saved) {
+        process.stderr.write(
+          `interrupted: the last good checkpoint (epoch ${record.bestEpoch}) is in ${out}\n`,
+        );
+      } else process.stderr.write(`interrupted before the first epoch ended: nothing saved\n`);
+      return 130;
+    }
+    // the folder already holds the best epoch's weights; record the final status beside them
+    record.wallSeconds = (Date.now() - started) / 1000;
+    record.status = "finished";
+    writeFileAtomic(resolve(out, "training.json"), JSON.stringify(record, null, 2) + "\n");
+    process.stderr.write(
+      `best validation accuracy ${record.bestValidationAccuracy.toFixed(4)} (epoch ${record.bestEpoch}); model in ${out} (${record.wallSeconds.toFixed(0)} s)\n`,
+    );
+    return 0;
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+}
+
+registerCommand({
+  name: "train",
+  summary: "train a classifier (bert or the paper's xai-transformer) on a labelled file",
+  help: HELP,
+  run,
+});
