@@ -36,9 +36,12 @@ const TAG_MASK = 0x7fff;
 /** The kernel entry point: run chunk `chunk` of `chunks` of `op` (descriptor at `desc`) as thread `t`. */
 export type KernelRun = (op: number, desc: number, t: number, chunk: number, chunks: number) => void;
 
-/** Polls of the control block before sleeping: helpers stay hot between back-to-back kernels. */
-const HELPER_SPINS = 100_000;
-const CALLER_SPINS = 20_000;
+/**
+ * Polls of the control block before sleeping (one poll ≈ 15 ns, so ≈ 0.3 ms and 0.15 ms): helpers stay
+ * hot between back-to-back kernels without burning a core that other work may need.
+ */
+const HELPER_SPINS = 20_000;
+const CALLER_SPINS = 10_000;
 
 /** The control block; a plain buffer will do for a team without helpers (no SharedArrayBuffer needed). */
 export function createControl(shared = true): Int32Array {

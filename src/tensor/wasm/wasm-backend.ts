@@ -66,8 +66,10 @@ export interface WasmThresholds {
   light: number;
   /** Multiply-adds below which a GEMM runs on the calling thread alone. */
   parallelGemm: number;
-  /** Elements below which the other kernels run on the calling thread alone. */
-  parallelElements: number;
+  /** Elements below which softmax and GELU run on the calling thread alone. */
+  parallelHeavy: number;
+  /** Elements below which the light kernels run on the calling thread alone (their copies cannot be shared). */
+  parallelLight: number;
   /** Smallest chunk (elements) that element-wise and row-wise work is cut into for threads. */
   minChunk: number;
 }
@@ -82,7 +84,8 @@ export const DEFAULT_THRESHOLDS: WasmThresholds = {
   heavy: 256,
   light: 4096,
   parallelGemm: 1 << 21,
-  parallelElements: 1 << 16,
+  parallelHeavy: 1 << 14,
+  parallelLight: 1 << 18,
   minChunk: 8192,
 };
 
@@ -92,7 +95,8 @@ export const FORCE_WASM: WasmThresholds = {
   heavy: 0,
   light: 0,
   parallelGemm: 0,
-  parallelElements: 0,
+  parallelHeavy: 0,
+  parallelLight: 0,
   minChunk: 1,
 };
 
@@ -243,9 +247,10 @@ export class WasmBackend implements Backend {
    * Run an element-wise or row-wise kernel over `parts` independent parts (elements or rows) of
    * `work` elements in all: in chunks on all threads when large enough, else in one piece here.
    */
-  private execShares(op: number, work: number, parts: number): void {
+  private execShares(op: number, work: number, parts: number, heavy: boolean): void {
     const team = this.rt!.team;
-    if (!this.parallel(work, this.thresholds.parallelElements)) return team.serial(op, DESC, 1);
+    const from = heavy ? this.thresholds.parallelHeavy : this.thresholds.parallelLight;
+    if (!this.parallel(work, from)) return team.serial(op, DESC, 1);
     const chunks = Math.min(
       CHUNKS_PER_THREAD * this.threads,
       Math.ceil(work / this.thresholds.minChunk),
@@ -334,7 +339,7 @@ export class WasmBackend implements Backend {
     this.desc(E_OUT, po);
     this.desc(E_LEN, rows);
     this.desc(E_COLS, cols);
-    this.execShares(OP_SOFTMAX, len, rows);
+    this.execShares(OP_SOFTMAX, len, rows, true);
     this.get(out, 0, len, po);
   }
 
@@ -359,7 +364,7 @@ export class WasmBackend implements Backend {
     this.desc(E_OUT, po);
     this.desc(E_LEN, rows);
     this.desc(E_COLS, cols);
-    this.execShares(OP_SOFTMAX_BACKWARD, len, rows);
+    this.execShares(OP_SOFTMAX_BACKWARD, len, rows, false);
     this.get(gx, 0, len, po);
   }
 
@@ -394,7 +399,7 @@ export class WasmBackend implements Backend {
     this.desc(L_DENOM, pd);
     this.desc(L_FORM, q.form === "paper" ? 1 : 0);
     this.desc64(L_EPS, q.eps);
-    this.execShares(OP_LAYER_NORM, len, rows);
+    this.execShares(OP_LAYER_NORM, len, rows, false);
     this.get(out, 0, len, po);
     this.get(mean, 0, rows, pm);
     this.get(denom, 0, rows, pd);
@@ -412,7 +417,7 @@ export class WasmBackend implements Backend {
     this.desc(E_OUT, po);
     this.desc(E_LEN, len);
     this.desc(E_FORM, form === "tanh" ? 1 : 0);
-    this.execShares(OP_GELU, len, len);
+    this.execShares(OP_GELU, len, len, true);
     this.get(out, 0, len, po);
   }
 
@@ -430,7 +435,7 @@ export class WasmBackend implements Backend {
     this.desc(E_OUT, po);
     this.desc(E_LEN, len);
     this.desc(E_FORM, form === "tanh" ? 1 : 0);
-    this.execShares(OP_GELU_BACKWARD, len, len);
+    this.execShares(OP_GELU_BACKWARD, len, len, true);
     this.get(gx, 0, len, po);
   }
 
@@ -456,7 +461,7 @@ export class WasmBackend implements Backend {
     this.desc(E_Y, pb);
     this.desc(E_OUT, po);
     this.desc(E_LEN, len);
-    this.execShares(op, len, len);
+    this.execShares(op, len, len, false);
     this.get(out, 0, len, po);
     return true;
   }
@@ -474,7 +479,7 @@ export class WasmBackend implements Backend {
     this.desc(E_Y, py);
     this.desc(E_LEN, len);
     this.desc64(E_ALPHA, alpha);
-    this.execShares(OP_AXPY, len, len);
+    this.execShares(OP_AXPY, len, len, false);
     this.get(y, 0, len, py);
   }
 }

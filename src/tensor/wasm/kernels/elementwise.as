@@ -1,4 +1,5 @@
-// Element-wise kernels: add, mul, axpy, GELU and its derivative. Chunk c of C is the c-th of C contiguous shares.
+// Element-wise kernels: add, mul, axpy, GELU and its derivative.
+// Chunk c of C is the c-th of C contiguous shares of the elements.
 import { E_ALPHA, E_FORM, E_LEN, E_OUT, E_X, E_Y } from "../layout";
 import { expHalfSquare, expv, twoPhi } from "./math";
 import {

@@ -1,5 +1,5 @@
-// Row-wise kernels: softmax, its backward, layer norm. Chunk c of C is the c-th of C contiguous shares of rows.
-// Sums run in float64 (as in the reference), so only the final rounding differs.
+// Row-wise kernels: softmax, its backward, layer norm. Chunk c of C is the c-th of C contiguous shares
+// of rows. Sums run in float64 (as in the reference), so only the final rounding differs.
 import { E_COLS, E_LEN, E_OUT, E_X, E_Y, L_BIAS, L_DENOM, L_EPS, L_FORM, L_MEAN, L_WEIGHT } from "../layout";
 import { expDiff } from "./math";
 import {
