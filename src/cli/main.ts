@@ -4,6 +4,7 @@ import { VERSION } from "../version.js";
 import { commands, type Command } from "./commands.js";
 import "./explain.js";
 import "./evaluate.js";
+import "./evaluate.js";
 
 const USAGE = `xait ${VERSION} — explain what Transformer models base their predictions on
 

@@ -1,0 +1,211 @@
+/** Shared pieces of the `xait evaluate` subcommands: data, progress, run-time lines, tables, report files. */
+import { cpus, platform, release } from "node:os";
+import { join } from "node:path";
+import { usageError } from "../errors.js";
+import { parseMethods } from "../explain/index.js";
+import { labelIds, type LabelledText } from "../evaluate/labels.js";
+import type { SequenceClassifier } from "../models/index.js";
+import { backendInfo, initBackend } from "../tensor/backends.js";
+import { readDatasetFile } from "../train/data-node.js";
+import { numberFlag, writeFileAtomic } from "./io.js";
+
+/** Options of every subcommand reading a labelled data file. */
+export const DATA_OPTIONS = {
+  data: { type: "string" },
+  limit: { type: "string" },
+  "text-column": { type: "string" },
+  "label-column": { type: "string" },
+  "skip-bad-rows": { type: "boolean", default: false },
+} as const;
+
+export interface DataFlags {
+  data?: string;
+  limit?: string;
+  "text-column"?: string;
+  "label-column"?: string;
+  "skip-bad-rows"?: boolean;
+}
+
+/** --threads N: installs the kernel backend (wasm with N threads by default; XAIT_BACKEND=js for the reference). */
+export async function startBackend(threads: string | undefined): Promise<void> {
+  await initBackend({ threads: numberFlag("threads", threads, { integer: true, min: 1 }) });
+}
+
+/** The kernel backend in use, e.g. "wasm, 4 threads". */
+export function backendLine(): string {
+  const b = backendInfo();
+  return `${b.name}, ${b.threads} thread${b.threads === 1 ? "" : "s"}${b.fallback ? ` (wasm unavailable: ${b.fallback})` : ""}`;
+}
+
+/** --limit N: a positive integer, or undefined for all rows. */
+export function limitFlag(value: string | undefined): number | undefined {
+  return numberFlag("limit", value, { integer: true, min: 1 });
+}
+
+/**
+ * The first --limit rows of a labelled file with their true classes as the model's class ids
+ * (label names matched against the model's labels; integer labels are class ids).
+ */
+export function readLabelledFile(
+  model: SequenceClassifier,
+  flags: DataFlags,
+): { samples: LabelledText[]; skippedRows: number } {
+  if (!flags.data)
+    throw usageError("--data FILE is required (a .tsv, .csv or .jsonl file with text and label columns)");
+  const limit = limitFlag(flags.limit);
+  const ds = readDatasetFile(flags.data, {
+    skipBadRows: flags["skip-bad-rows"],
+    textColumn: flags["text-column"],
+    labelColumn: flags["label-column"],
+  });
+  if (ds.skipped) process.stderr.write(`skipped ${ds.skipped} malformed row(s) of ${flags.data}\n`);
+  const rows = limit === undefined ? ds.examples : ds.examples.slice(0, limit);
+  if (rows.length === 0) throw usageError(`${flags.data}: no labelled rows to evaluate`);
+  const ids = labelIds(model, rows);
+  const samples = rows.map((e, i) => ({
+    text: e.text,
+    ...(e.pair !== undefined ? { pair: e.pair } : {}),
+    label: ids[i]!,
+  }));
+  return { samples, skippedRows: ds.skipped };
+}
+
+/** --methods (or --method): a list or "all"; unknown ids are usage errors. */
+export function methodsFlag(values: { methods?: string; method?: string }, fallback: string): string[] {
+  return parseMethods(values.methods ?? values.method ?? fallback);
+}
+
+/**
+ * Progress on stderr: on a TTY one line rewritten in place (`\r`), else a plain line at every 5 %
+ * step (at most one per 2 s) and at least every 30 s; nothing when XAIT_QUIET=1.
+ */
+export function evaluationProgress(label: string): {
+  update(done: number, total: number): void;
+  done(): void;
+} {
+  const started = performance.now();
+  const info = (done: number, total: number): string => {
+    const s = (performance.now() - started) / 1000;
+    const left = done > 0 ? (s / done) * (total - done) : NaN;
+    return `${formatSeconds(s)} elapsed${Number.isFinite(left) && done < total ? `, ~${formatSeconds(left)} left` : ""}`;
+  };
+  if (process.env.XAIT_QUIET === "1") return { update() {}, done() {} };
+  if (process.stderr.isTTY) {
+    // one line, rewritten in place (at most every 100 ms), cleared at the end
+    let last = -Infinity;
+    let shown = false;
+    return {
+      update(done, total) {
+        const now = performance.now();
+        if (now - last < 100 && done !== total) return;
+        last = now;
+        shown = true;
+        process.stderr.write(
+          `\r\x1b[K${label}: ${done}/${total} (${((100 * done) / total).toFixed(0)}%) ${info(done, total)}`,
+        );
+      },
+      done() {
+        if (shown) process.stderr.write("\r\x1b[K");
+        shown = false;
+      },
+    };
+  }
+  let lastStep = 0;
+  let lastTime = started;
+  return {
+    update(done, total) {
+      const step = Math.floor((20 * done) / total);
+      const now = performance.now();
+      const since = now - lastTime;
+      // a line per 5 % step (at most one every 2 s: short runs stay quiet), at least one every 30 s
+      if (!((step > lastStep && since >= 2000) || since >= 30_000)) return;
+      lastStep = step;
+      lastTime = now;
+      process.stderr.write(
+        `${label}: ${done}/${total} (${((100 * done) / total).toFixed(0)}%) ${info(done, total)}\n`,
+      );
+    },
+    done() {},
+  };
+}
+
+export function formatSeconds(s: number): string {
+  if (s < 1) return `${Math.round(s * 1000)} ms`;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+  return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+}
+
+/** The machine a run was measured on: CPU model, cores, Node version, OS. */
+export function machine(): string {
+  const cpu = cpus();
+  return `${cpu[0]?.model?.trim() ?? "unknown CPU"}, ${cpu.length} cores, Node ${process.version}, ${platform()} ${release()}`;
+}
+
+/** The command line as typed, shell-quoted where needed. */
+export function commandLine(args: readonly string[]): string {
+  return ["xait", ...args].map((a) => (/^[\w./=,:@+-]+$/.test(a) ? a : JSON.stringify(a))).join(" ");
+}
+
+/** A plain-text table: columns padded, numbers right-aligned. */
+export function textTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  const numeric = header.map((_, c) => rows.length > 0 && rows.every((r) => /^[-\d.]+$|^NaN$/.test(r[c]!)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((v, c) => (numeric[c] ? v.padStart(widths[c]!) : v.padEnd(widths[c]!)))
+      .join("  ")
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join("\n");
+}
+
+/** A Markdown table; numeric columns right-aligned. */
+export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const numeric = header.map((_, c) => rows.length > 0 && rows.every((r) => /^[-\d.]+$|^NaN$/.test(r[c]!)));
+  const esc = (s: string) => s.replace(/\|/g, "\\|");
+  return [
+    `| ${header.map(esc).join(" | ")} |`,
+    `|${numeric.map((n) => (n ? "---:" : "---")).join("|")}|`,
+    ...rows.map((r) => `| ${r.map(esc).join(" | ")} |`),
+  ].join("\n");
+}
+
+/** A number with fixed decimals; NaN stays "NaN". */
+export function fixed(v: number, decimals = 3): string {
+  return Number.isFinite(v) ? v.toFixed(decimals) : String(v);
+}
+
+/** The provenance block of a Markdown report: command, date, machine. */
+export function provenance(args: readonly string[], seconds: number): string {
+  return [
+    `- command: \`${commandLine(args)}\``,
+    `- date: ${new Date().toISOString()}`,
+    `- machine: ${machine()}`,
+    `- backend: ${backendLine()}`,
+    `- run time: ${formatSeconds(seconds)}`,
+  ].join("\n");
+}
+
+/** Write report files into DIR (atomically, one by one) and tell stderr. */
+export function writeReport(dir: string, files: Record<string, string>): void {
+  for (const [name, content] of Object.entries(files)) writeFileAtomic(join(dir, name), content);
+  process.stderr.write(
+    `wrote ${Object.keys(files)
+      .map((f) => join(dir, f))
+      .join(", ")}\n`,
+  );
+}
+
+/** Collects truncation warnings into one count instead of a line per text. */
+export function truncationCounter(): { warn: (message: string) => void; report: () => void } {
+  let count = 0;
+  return {
+    warn: (m) => {
+      if (m.startsWith("text truncated")) count++;
+      else process.stderr.write(`warning: ${m}\n`);
+    },
+    report: () => {
+      if (count) process.stderr.write(`warning: ${count} text(s) truncated to the model's maximum length\n`);
+    },
+  };
+}

@@ -1,0 +1,138 @@
+/** `xait evaluate conservation`: Σ_t R_t against the explained logit per sentence, as in the paper's figure. */
+import { parseArgs } from "node:util";
+import { getMethod } from "../explain/index.js";
+import {
+  CONSERVATION_METHODS,
+  evaluateConservation,
+  type ConservationResult,
+} from "../evaluate/conservation.js";
+import { loadModel } from "../models/folder-node.js";
+import { scatterPlot } from "../report/plot.js";
+import { modelDir, numberFlag } from "./io.js";
+import {
+  DATA_OPTIONS,
+  evaluationProgress,
+  fixed,
+  formatSeconds,
+  markdownTable,
+  methodsFlag,
+  provenance,
+  readLabelledFile,
+  textTable,
+  truncationCounter,
+  writeReport,
+  startBackend,
+} from "./evaluate-common.js";
+
+/** The object printed by --json and written to conservation.json. */
+export function conservationJSON(
+  model: string,
+  data: string,
+  r: ConservationResult,
+): Record<string, unknown> {
+  return {
+    model,
+    data,
+    n: r.n,
+    summary: Object.fromEntries(
+      r.methods.map((id) => {
+        const s = r.summary[id]!;
+        return [id, { pearson: s.pearson, mean_abs_diff: s.meanAbsDiff, slope: s.slope, n: s.n }];
+      }),
+    ),
+    points: r.points,
+  };
+}
+
+function rows(r: ConservationResult): string[][] {
+  return r.methods.map((id) => {
+    const s = r.summary[id]!;
+    return [getMethod(id).title, id, fixed(s.pearson), fixed(s.meanAbsDiff), fixed(s.slope), String(s.n)];
+  });
+}
+
+const HEADER = ["method", "id", "Pearson r", "mean |ΣR − f|", "slope", "n"];
+
+/** The paper's conservation figure: Σ_t R_t against f, one series per method, with the diagonal. */
+export function conservationFigure(r: ConservationResult): string {
+  return scatterPlot({
+    title: "Conservation: relevance sum vs. explained logit",
+    xLabel: "logit f (true class)",
+    yLabel: "relevance sum Σ R",
+    diagonal: true,
+    series: r.methods.map((id) => ({
+      name: getMethod(id).title,
+      xs: r.points.map((p) => p.logit),
+      ys: r.points.map((p) => p.sums[id]!),
+    })),
+  });
+}
+
+export async function runConservation(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      model: { type: "string" },
+      ...DATA_OPTIONS,
+      methods: { type: "string" },
+      method: { type: "string" },
+      gamma: { type: "string" },
+      steps: { type: "string" },
+      seed: { type: "string" },
+      out: { type: "string" },
+      json: { type: "boolean", default: false },
+      threads: { type: "string" },
+    },
+  });
+  const methods = methodsFlag(values, CONSERVATION_METHODS.join(","));
+  const gamma = numberFlag("gamma", values.gamma, { min: 0 });
+  const steps = numberFlag("steps", values.steps, { integer: true, min: 1 });
+  const seed = numberFlag("seed", values.seed, { integer: true }) ?? 42;
+  const dir = modelDir(values.model);
+  await startBackend(values.threads);
+  const model = loadModel(dir);
+  const { samples } = readLabelledFile(model, values);
+  const data = values.data!;
+  const progress = evaluationProgress("conservation");
+  const truncation = truncationCounter();
+  const started = performance.now();
+  const r = evaluateConservation(model, samples, methods, {
+    gamma,
+    steps,
+    seed,
+    onProgress: (done, total) => progress.update(done, total),
+    warn: truncation.warn,
+  });
+  progress.done();
+  truncation.report();
+  const seconds = (performance.now() - started) / 1000;
+  const json = conservationJSON(dir, data, r);
+  if (values.out) {
+    const md = [
+      `# Conservation: ${dir} on ${data}`,
+      "",
+      `${r.n} sentences; Σ_t R_t of each method against the logit f of the true class (conservative = on the diagonal: r = 1, slope = 1, mean |ΣR − f| = 0).`,
+      "",
+      markdownTable(HEADER, rows(r)),
+      "",
+      "![conservation scatter](conservation.svg)",
+      "",
+      provenance(["evaluate", "conservation", ...argv], seconds),
+      "",
+    ].join("\n");
+    writeReport(values.out, {
+      "conservation.json": JSON.stringify(json, null, 2) + "\n",
+      "conservation.md": md,
+      "conservation.svg": conservationFigure(r),
+    });
+  }
+  const timeLine = `run time: ${formatSeconds(seconds)} for ${r.n} sentences (${((1000 * seconds) / r.n).toFixed(1)} ms/sentence)\n`;
+  if (values.json) {
+    process.stdout.write(JSON.stringify(json) + "\n");
+    process.stderr.write(timeLine);
+  } else {
+    process.stdout.write(`conservation, ${r.n} sentences of ${data} (true class explained)\n`);
+    process.stdout.write(textTable(HEADER, rows(r)) + "\n" + timeLine);
+  }
+  return 0;
+}

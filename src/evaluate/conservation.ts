@@ -1,0 +1,95 @@
+/**
+ * The paper's conservation experiment (SPEC §4): for every sentence, the relevance sum Σ_t R_t of a
+ * method beside the explained logit f (the true class). A conservative explanation lies on the
+ * diagonal Σ R = f: the summary gives Pearson's r, the mean |Σ R − f| and the least-squares slope
+ * of Σ R on f. Browser-safe.
+ */
+import { XaitError } from "../errors.js";
+import { encodeInput, getMethod, type MethodOptions } from "../explain/index.js";
+import type { SequenceClassifier } from "../models/index.js";
+import { noGrad } from "../tensor/index.js";
+import { checkLabels, type LabelledText } from "./labels.js";
+import { meanAbsDiff, pearson, slope } from "./metrics.js";
+
+/** The default methods: those of the paper's figure, and AttnLRP. */
+export const CONSERVATION_METHODS = ["gi", "lrp-ah", "lrp", "attnlrp"] as const;
+
+export interface ConservationStats {
+  /** Pearson's r between f and Σ R. */
+  pearson: number;
+  /** mean |Σ R − f|. */
+  meanAbsDiff: number;
+  /** Least-squares slope of Σ R on f (1 on the diagonal). */
+  slope: number;
+  n: number;
+}
+
+/** One sentence: the explained logit and each method's relevance sum. */
+export interface ConservationPoint {
+  /** 0-based index in the evaluated samples. */
+  index: number;
+  target: number;
+  logit: number;
+  sums: Record<string, number>;
+}
+
+export interface ConservationResult {
+  n: number;
+  methods: string[];
+  summary: Record<string, ConservationStats>;
+  points: ConservationPoint[];
+}
+
+export interface ConservationOptions {
+  gamma?: number;
+  steps?: number;
+  seed?: number;
+  onProgress?: (done: number, total: number) => void;
+  warn?: (message: string) => void;
+}
+
+/** The summary statistics of relevance sums against logits. */
+export function conservationStats(logits: readonly number[], sums: readonly number[]): ConservationStats {
+  if (logits.length !== sums.length)
+    throw new XaitError(`conservation: ${logits.length} logits but ${sums.length} sums`);
+  return {
+    pearson: pearson(logits, sums),
+    meanAbsDiff: meanAbsDiff(sums, logits),
+    slope: slope(logits, sums),
+    n: logits.length,
+  };
+}
+
+/** Σ_t R_t of every method against the true-class logit, for every sample. */
+export function evaluateConservation(
+  model: SequenceClassifier,
+  samples: readonly LabelledText[],
+  methodIds: readonly string[] = CONSERVATION_METHODS,
+  opts: ConservationOptions = {},
+): ConservationResult {
+  if (samples.length === 0) throw new XaitError("conservation: no samples to evaluate");
+  if (methodIds.length === 0) throw new XaitError("conservation: no methods to evaluate");
+  checkLabels(model, samples);
+  const methods = methodIds.map(getMethod);
+  const options: MethodOptions = { gamma: opts.gamma ?? 0, steps: opts.steps ?? 50, seed: opts.seed ?? 0 };
+  const points: ConservationPoint[] = samples.map((sample, index) => {
+    const input = sample.pair === undefined ? sample.text : ([sample.text, sample.pair] as [string, string]);
+    const { batch } = encodeInput(model, input, opts.warn);
+    const logit = noGrad(() => model.forward(batch)).data[sample.label]!;
+    const sums: Record<string, number> = {};
+    for (const m of methods) {
+      const { attributions } = m.run({ model, batch, target: sample.label, options });
+      sums[m.id] = attributions.reduce((a, b) => a + b, 0);
+    }
+    opts.onProgress?.(index + 1, samples.length);
+    return { index, target: sample.label, logit, sums };
+  });
+  const logits = points.map((p) => p.logit);
+  const summary: Record<string, ConservationStats> = {};
+  for (const m of methods)
+    summary[m.id] = conservationStats(
+      logits,
+      points.map((p) => p.sums[m.id]!),
+    );
+  return { n: points.length, methods: methods.map((m) => m.id), summary, points };
+}
