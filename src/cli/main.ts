@@ -3,7 +3,8 @@ import { XaitError } from "../errors.js";
 import { VERSION } from "../version.js";
 import { commands, type Command } from "./commands.js";
 import "./explain.js";
-import "./evaluate.js";
+import "./train.js";
+import "./bench.js";
 import "./evaluate.js";
 
 const USAGE = `xait ${VERSION} — explain what Transformer models base their predictions on
