@@ -9,6 +9,7 @@ import { buildWordPieceVocabulary } from "../tokenize/index.js";
 import { mapLabels, splitDataset, type Example } from "../train/data.js";
 import { readDatasetFile } from "../train/data-node.js";
 import { train, type EpochRecord } from "../train/trainer.js";
+import { ppmiSvdEmbeddings } from "../train/embeddings.js";
 import type { EncodedExample } from "../train/batches.js";
 import { predictAll } from "../evaluate/accuracy.js";
 import { accuracy } from "../evaluate/metrics.js";
@@ -33,6 +34,9 @@ Architecture:
   --max-length N         maximum tokens per input, special tokens included [128]
   --vocab-size N         vocabulary cap [16000]
   --min-frequency N      minimum count of a whole word in the vocabulary [2]
+  --pretrain-text F[,F]  unlabeled text (the text column of these files; labels are not read) added to
+                         the vocabulary corpus and used to initialise the word embeddings with
+                         PPMI-SVD vectors (positive PMI of windowed co-occurrences, truncated SVD)
 Data:
   --train FILE           TSV (header), CSV or JSON lines
   --validation FILE      validation file, or:
@@ -68,6 +72,7 @@ async function run(argv: string[]): Promise<number> {
       "max-length": { type: "string", default: "128" },
       "vocab-size": { type: "string", default: "16000" },
       "min-frequency": { type: "string", default: "2" },
+      "pretrain-text": { type: "string" },
       train: { type: "string" },
       validation: { type: "string" },
       "validation-fraction": { type: "string" },
@@ -141,13 +146,15 @@ async function run(argv: string[]): Promise<number> {
   const validIds = mapLabels(validRows, mapping.label2id).ids;
   const labels = labelNames(mapping.id2label, mapping.numClasses);
 
-  const tokenizer = buildWordPieceVocabulary(
-    trainRows.map((e) => (e.pair ? `${e.text} ${e.pair}` : e.text)),
-    {
-      vocabSize: int("vocab-size", values["vocab-size"]),
-      minFrequency: int("min-frequency", values["min-frequency"]),
-    },
+  const pretrainFiles = values["pretrain-text"]?.split(",").filter(Boolean) ?? [];
+  const pretrainText = pretrainFiles.flatMap((f) =>
+    readDatasetFile(f, { skipBadRows: true }).examples.map((e) => e.text.replace(/<br\s*\/?>/gi, " ")),
   );
+  const trainText = trainRows.map((e) => (e.pair ? `${e.text} ${e.pair}` : e.text));
+  const tokenizer = buildWordPieceVocabulary([...trainText, ...pretrainText], {
+    vocabSize: int("vocab-size", values["vocab-size"]),
+    minFrequency: int("min-frequency", values["min-frequency"]),
+  });
   const config = parseConfig(
     JSON.stringify({
       model_type: arch,
@@ -164,6 +171,27 @@ async function run(argv: string[]): Promise<number> {
     }),
   );
   const model = SequenceClassifier.initialise(config, opts.seed, tokenizer);
+  let pretrained = 0;
+  if (pretrainText.length) {
+    const t0 = Date.now();
+    const seqs = [...pretrainText, ...trainText].map((t) => tokenizer.encode(t).ids.slice(1, -1));
+    const special = tokenizer.special;
+    const vectors = ppmiSvdEmbeddings(seqs, tokenizer.vocabSize, {
+      dim: hidden,
+      seed: opts.seed,
+      skip: new Set([
+        special.cls,
+        special.sep,
+        special.pad,
+        special.unk,
+        ...(special.mask !== undefined ? [special.mask] : []),
+      ]),
+    });
+    pretrained = initialiseWordEmbeddings(model, vectors, hidden);
+    process.stderr.write(
+      `PPMI-SVD word vectors for ${pretrained} of ${tokenizer.vocabSize} tokens from ${seqs.length} texts (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`,
+    );
+  }
   let truncated = 0;
   const encoded: EncodedExample[] = trainRows.map((e, i) => {
     const enc = tokenizer.encode(e.text, e.pair, maxLength);
@@ -273,6 +301,26 @@ async function run(argv: string[]): Promise<number> {
   } finally {
     process.off("SIGINT", onSigint);
   }
+}
+
+/** Copy non-zero vectors into the word embedding rows, scaled to the initialiser's standard deviation (0.02). */
+function initialiseWordEmbeddings(model: SequenceClassifier, vectors: Float32Array, dim: number): number {
+  const table = model.params.get(model.layout.word)!;
+  let ss = 0;
+  let n = 0;
+  for (let i = 0; i < vectors.length; i++) {
+    ss += vectors[i]! * vectors[i]!;
+    if (vectors[i] !== 0) n++;
+  }
+  const scale = n ? 0.02 / Math.sqrt(ss / n) : 0;
+  let rows = 0;
+  for (let r = 0; r < vectors.length / dim; r++) {
+    const row = vectors.subarray(r * dim, (r + 1) * dim);
+    if (!row.some((v) => v !== 0)) continue;
+    for (let j = 0; j < dim; j++) table.data[r * dim + j] = row[j]! * scale;
+    rows++;
+  }
+  return rows;
 }
 
 registerCommand({
