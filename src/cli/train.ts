@@ -37,6 +37,7 @@ Architecture:
   --pretrain-text F[,F]  unlabeled text (the text column of these files; labels are not read) added to
                          the vocabulary corpus and used to initialise the word embeddings with
                          PPMI-SVD vectors (positive PMI of windowed co-occurrences, truncated SVD)
+  --freeze-embeddings    keep the word embeddings fixed during training (as the paper keeps BERT's)
 Data:
   --train FILE           TSV (header), CSV or JSON lines
   --validation FILE      validation file, or:
@@ -73,6 +74,7 @@ async function run(argv: string[]): Promise<number> {
       "vocab-size": { type: "string", default: "16000" },
       "min-frequency": { type: "string", default: "2" },
       "pretrain-text": { type: "string" },
+      "freeze-embeddings": { type: "boolean", default: false },
       train: { type: "string" },
       validation: { type: "string" },
       "validation-fraction": { type: "string" },
@@ -219,6 +221,7 @@ async function run(argv: string[]): Promise<number> {
       ...opts,
       validationFraction: fraction ?? null,
       limit: limit ?? null,
+      freezeEmbeddings: values["freeze-embeddings"],
     },
     data: {
       train: values.train,
@@ -259,28 +262,34 @@ async function run(argv: string[]): Promise<number> {
     saved = true;
   };
   try {
-    const result = train(model, encoded, opts, {
-      evaluate: (m) =>
-        accuracy(
-          predictAll(m, validExamples),
-          validExamples.map((e) => e.label),
-        ),
-      onStep: (step, total, loss, eps) =>
-        progress.update(step, total, `loss ${loss.toFixed(4)} · ${eps.toFixed(0)} ex/s`),
-      onEpoch: (r, best) => {
-        progress.done();
-        record.epochs.push(r);
-        process.stderr.write(
-          `epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, train accuracy ${r.trainAccuracy.toFixed(4)}, validation accuracy ${r.validationAccuracy.toFixed(4)} (${r.seconds.toFixed(0)} s)${best ? " — best, saved" : ""}\n`,
-        );
-        if (best) {
-          record.bestEpoch = r.epoch;
-          record.bestValidationAccuracy = r.validationAccuracy;
-          save("running");
-        }
+    const frozen = values["freeze-embeddings"] ? [model.layout.word] : [];
+    const result = train(
+      model,
+      encoded,
+      { ...opts, frozen },
+      {
+        evaluate: (m) =>
+          accuracy(
+            predictAll(m, validExamples),
+            validExamples.map((e) => e.label),
+          ),
+        onStep: (step, total, loss, eps) =>
+          progress.update(step, total, `loss ${loss.toFixed(4)} · ${eps.toFixed(0)} ex/s`),
+        onEpoch: (r, best) => {
+          progress.done();
+          record.epochs.push(r);
+          process.stderr.write(
+            `epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, train accuracy ${r.trainAccuracy.toFixed(4)}, validation accuracy ${r.validationAccuracy.toFixed(4)} (${r.seconds.toFixed(0)} s)${best ? " — best, saved" : ""}\n`,
+          );
+          if (best) {
+            record.bestEpoch = r.epoch;
+            record.bestValidationAccuracy = r.validationAccuracy;
+            save("running");
+          }
+        },
+        shouldStop: () => interrupted,
       },
-      shouldStop: () => interrupted,
-    });
+    );
     progress.done();
     if (result.stopped) {
       if (saved) {

@@ -19,6 +19,8 @@ export interface TrainOptions {
   seed: number;
   /** Maximum global gradient norm (default 1). */
   clipNorm?: number;
+  /** Tensors kept as they are (e.g. pretrained word embeddings, as the paper keeps BERT's frozen). */
+  frozen?: readonly string[];
 }
 
 export interface EpochRecord {
@@ -59,7 +61,7 @@ export function train(
   hooks: TrainHooks,
 ): TrainResult {
   if (data.length === 0) throw new XaitError("no training examples");
-  const named = model.trainableParameters();
+  const named = model.trainableParameters().filter(([name]) => !opts.frozen?.includes(name));
   const params = named.map(([, t]) => t.requireGrad());
   const optimizer = new AdamW(
     params,
