@@ -18,6 +18,18 @@ export const DATA_OPTIONS = {
   "skip-bad-rows": { type: "boolean", default: false },
 } as const;
 
+/** Options of every subcommand that explains with a choice of methods and writes results. */
+export const METHOD_OPTIONS = {
+  methods: { type: "string" },
+  method: { type: "string" },
+  seed: { type: "string" },
+  gamma: { type: "string" },
+  steps: { type: "string" },
+  out: { type: "string" },
+  json: { type: "boolean", default: false },
+  threads: { type: "string" },
+} as const;
+
 export interface DataFlags {
   data?: string;
   limit?: string;

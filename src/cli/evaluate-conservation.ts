@@ -11,6 +11,7 @@ import { scatterPlot } from "../report/plot.js";
 import { modelDir, numberFlag } from "./io.js";
 import {
   DATA_OPTIONS,
+  METHOD_OPTIONS,
   evaluationProgress,
   fixed,
   formatSeconds,
@@ -74,14 +75,7 @@ export async function runConservation(argv: string[]): Promise<number> {
     options: {
       model: { type: "string" },
       ...DATA_OPTIONS,
-      methods: { type: "string" },
-      method: { type: "string" },
-      gamma: { type: "string" },
-      steps: { type: "string" },
-      seed: { type: "string" },
-      out: { type: "string" },
-      json: { type: "boolean", default: false },
-      threads: { type: "string" },
+      ...METHOD_OPTIONS,
     },
   });
   const methods = methodsFlag(values, CONSERVATION_METHODS.join(","));

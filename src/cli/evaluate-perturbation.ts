@@ -8,6 +8,7 @@ import { linePlot, sideBySide } from "../report/plot.js";
 import { modelDir, numberFlag } from "./io.js";
 import {
   DATA_OPTIONS,
+  METHOD_OPTIONS,
   evaluationProgress,
   fixed,
   formatSeconds,
@@ -96,14 +97,7 @@ export async function runPerturbation(argv: string[]): Promise<number> {
     options: {
       model: { type: "string" },
       ...DATA_OPTIONS,
-      methods: { type: "string" },
-      method: { type: "string" },
-      seed: { type: "string" },
-      gamma: { type: "string" },
-      steps: { type: "string" },
-      out: { type: "string" },
-      json: { type: "boolean", default: false },
-      threads: { type: "string" },
+      ...METHOD_OPTIONS,
     },
   });
   const methods = methodsFlag(values, "all");

@@ -18,6 +18,7 @@ import { dataFolder, readDatasetFile } from "../train/data-node.js";
 import { modelDir, numberFlag } from "./io.js";
 import {
   evaluationProgress,
+  METHOD_OPTIONS,
   fixed,
   formatSeconds,
   limitFlag,
@@ -148,14 +149,7 @@ export async function runRationale(argv: string[]): Promise<number> {
       data: { type: "string" },
       file: { type: "string" },
       limit: { type: "string" },
-      methods: { type: "string" },
-      method: { type: "string" },
-      seed: { type: "string" },
-      gamma: { type: "string" },
-      steps: { type: "string" },
-      out: { type: "string" },
-      json: { type: "boolean", default: false },
-      threads: { type: "string" },
+      ...METHOD_OPTIONS,
     },
   });
   const data = values.data;
