@@ -124,14 +124,12 @@ test("HTML report in a real browser", { skip, timeout: 120_000 }, async (t) => {
 
     await t.test("computed background colours are ordered like the scores", async () => {
       const firstMethod = page.locator("section.method").first();
-      const cells = await firstMethod
-        .locator(".tok")
-        .evaluateAll((els) =>
-          els.map((e) => ({
-            score: Number(e.getAttribute("data-score")),
-            bg: getComputedStyle(e).backgroundColor,
-          })),
-        );
+      const cells = await firstMethod.locator(".tok").evaluateAll((els) =>
+        els.map((e) => ({
+          score: Number(e.getAttribute("data-score")),
+          bg: getComputedStyle(e).backgroundColor,
+        })),
+      );
       assert.equal(cells.length, good.tokens.length);
       const sorted = [...cells].sort((a, b) => a.score - b.score);
       for (let i = 1; i < sorted.length; i++) {
