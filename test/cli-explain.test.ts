@@ -86,6 +86,14 @@ test("bad input: one-line errors, usage errors exit 2, runtime errors exit 1, no
   }
 });
 
+test("text longer than the model's positions is truncated with a warning on stderr", () => {
+  const long = Array.from({ length: 40 }, () => "good").join(" ");
+  const r = xait(["explain", "--model", modelDir, "--json", long]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /^warning: text truncated to 20 tokens/m);
+  assert.equal(JSON.parse(r.stdout).tokens.length, 20);
+});
+
 test("a corrupt model file is refused with a one-line error naming it", () => {
   const bad = join(dir, "bad");
   saveModel(tinyModel("bert", 4), bad);
