@@ -7,7 +7,7 @@ import {
   type ConservationResult,
 } from "../evaluate/conservation.js";
 import { loadModel } from "../models/folder-node.js";
-import { scatterPlot } from "../report/plot.js";
+import { scatterPlot, sideBySide } from "../report/plot.js";
 import { modelDir, numberFlag } from "./io.js";
 import {
   DATA_OPTIONS,
@@ -54,19 +54,24 @@ function rows(r: ConservationResult): string[][] {
 
 const HEADER = ["method", "id", "Pearson r", "mean |ΣR − f|", "slope", "n"];
 
-/** The paper's conservation figure: Σ_t R_t against f, one series per method, with the diagonal. */
+/**
+ * The paper's conservation figure: Σ_t R_t against f with the diagonal, one panel per method (each
+ * with its own range, so that one method's outliers do not flatten the others).
+ */
 export function conservationFigure(r: ConservationResult): string {
-  return scatterPlot({
-    title: "Conservation: relevance sum vs. explained logit",
-    xLabel: "logit f (true class)",
-    yLabel: "relevance sum Σ R",
-    diagonal: true,
-    series: r.methods.map((id) => ({
-      name: getMethod(id).title,
-      xs: r.points.map((p) => p.logit),
-      ys: r.points.map((p) => p.sums[id]!),
-    })),
-  });
+  return sideBySide(
+    r.methods.map((id) =>
+      scatterPlot({
+        title: `${getMethod(id).title}: r = ${fixed(r.summary[id]!.pearson)}`,
+        xLabel: "logit f (true class)",
+        yLabel: "relevance sum Σ R",
+        diagonal: true,
+        width: 440,
+        height: 340,
+        series: [{ name: id, xs: r.points.map((p) => p.logit), ys: r.points.map((p) => p.sums[id]!) }],
+      }),
+    ),
+  );
 }
 
 export async function runConservation(argv: string[]): Promise<number> {
