@@ -137,7 +137,7 @@ test("evaluate conservation --json: summary per method and every point; the scat
   assert.equal(r.code, 0, r.stderr);
   const j = JSON.parse(r.stdout);
   assert.deepEqual(Object.keys(j.summary), ["gi", "lrp-ah", "lrp", "attnlrp"]);
-  assert.deepEqual(Object.keys(j.summary.lrp), ["pearson", "mean_abs_diff", "slope", "n"]);
+  assert.deepEqual(Object.keys(j.summary.lrp), ["pearson", "mean_abs_diff", "slope", "n", "head", "encoder"]);
   assert.equal(j.points.length, 4);
   assert.deepEqual(Object.keys(j.points[0].sums), ["gi", "lrp-ah", "lrp", "attnlrp"]);
   assert.match(readFileSync(join(report, "conservation.svg"), "utf8"), /class="diagonal"/);

@@ -61,7 +61,21 @@ test("evaluateConservation: per sentence Σ R of each method beside the true-cla
       r.points.map((p) => p.logit),
       r.points.map((p) => p.sums[id]!),
     );
-    assert.deepEqual(r.summary[id], want);
+    const { head, encoder, ...stats } = r.summary[id]!;
+    assert.deepEqual(stats, want);
+    // per-block sums: the top of the encoder against f, the embeddings against the top
+    const logits = r.points.map((p) => p.logit);
+    const top = r.points.map((p) => p.layers![id]!.at(-1)!);
+    const bottom = r.points.map((p) => p.layers![id]![0]!);
+    assert.deepEqual(head, {
+      pearson: conservationStats(logits, top).pearson,
+      slope: conservationStats(logits, top).slope,
+    });
+    assert.deepEqual(encoder, {
+      pearson: conservationStats(top, bottom).pearson,
+      slope: conservationStats(top, bottom).slope,
+    });
+    r.points.forEach((p) => assert.equal(p.layers![id]!.length, m.config.numLayers + 1));
   }
   assert.deepEqual(evaluateConservation(m, samples.slice(0, 1)).methods, ["gi", "lrp-ah", "lrp", "attnlrp"]);
   assert.throws(() => evaluateConservation(m, []), /no samples/);

@@ -38,7 +38,16 @@ export function conservationJSON(
     summary: Object.fromEntries(
       r.methods.map((id) => {
         const s = r.summary[id]!;
-        return [id, { pearson: s.pearson, mean_abs_diff: s.meanAbsDiff, slope: s.slope, n: s.n }];
+        return [
+          id,
+          {
+            pearson: s.pearson,
+            mean_abs_diff: s.meanAbsDiff,
+            slope: s.slope,
+            n: s.n,
+            ...(s.head ? { head: s.head, encoder: s.encoder } : {}),
+          },
+        ];
       }),
     ),
     points: r.points,
@@ -48,11 +57,32 @@ export function conservationJSON(
 function rows(r: ConservationResult): string[][] {
   return r.methods.map((id) => {
     const s = r.summary[id]!;
-    return [getMethod(id).title, id, fixed(s.pearson), fixed(s.meanAbsDiff), fixed(s.slope), String(s.n)];
+    const pair = (x?: { pearson: number; slope: number }) =>
+      x ? `${fixed(x.pearson)} / ${fixed(x.slope)}` : "–";
+    return [
+      getMethod(id).title,
+      id,
+      fixed(s.pearson),
+      fixed(s.meanAbsDiff),
+      fixed(s.slope),
+      pair(s.head),
+      pair(s.encoder),
+      String(s.n),
+    ];
   });
 }
 
-const HEADER = ["method", "id", "Pearson r", "mean |ΣR − f|", "slope", "n"];
+/** head: relevance at the top of the encoder vs f; encoder: relevance at the embeddings vs the top (r / slope). */
+const HEADER = [
+  "method",
+  "id",
+  "Pearson r",
+  "mean |ΣR − f|",
+  "slope",
+  "head r / slope",
+  "encoder r / slope",
+  "n",
+];
 
 /**
  * The paper's conservation figure: Σ_t R_t against f with the diagonal, one panel per method (each
@@ -113,6 +143,10 @@ export async function runConservation(argv: string[]): Promise<number> {
       `${r.n} sentences; Σ_t R_t of each method against the logit f of the true class (conservative = on the diagonal: r = 1, slope = 1, mean |ΣR − f| = 0).`,
       "",
       markdownTable(HEADER, rows(r)),
+      "",
+      "head: relevance at the top of the encoder (after the classifier head's backward pass) against f; " +
+        "encoder: relevance at the embeddings against that at the top of the encoder (Pearson r / slope), " +
+        "for methods that report per-block sums.",
       "",
       "![conservation scatter](conservation.svg)",
       "",

@@ -22,6 +22,13 @@ export interface ConservationStats {
   /** Least-squares slope of Σ R on f (1 on the diagonal). */
   slope: number;
   n: number;
+  /**
+   * Where conservation is lost, for methods that report per-block sums: `head` compares the
+   * relevance arriving at the top of the encoder (after the classifier head) with f; `encoder`
+   * compares the relevance at the embeddings with that at the top of the encoder.
+   */
+  head?: { pearson: number; slope: number };
+  encoder?: { pearson: number; slope: number };
 }
 
 /** One sentence: the explained logit and each method's relevance sum. */
@@ -31,6 +38,8 @@ export interface ConservationPoint {
   target: number;
   logit: number;
   sums: Record<string, number>;
+  /** Per-block relevance sums (embeddings first, top of the encoder last), for methods that report them. */
+  layers?: Record<string, number[]>;
 }
 
 export interface ConservationResult {
@@ -77,19 +86,28 @@ export function evaluateConservation(
     const { batch } = encodeInput(model, input, opts.warn);
     const logit = noGrad(() => model.forward(batch)).data[sample.label]!;
     const sums: Record<string, number> = {};
+    const layers: Record<string, number[]> = {};
     for (const m of methods) {
-      const { attributions } = m.run({ model, batch, target: sample.label, options });
-      sums[m.id] = attributions.reduce((a, b) => a + b, 0);
+      const out = m.run({ model, batch, target: sample.label, options });
+      sums[m.id] = out.attributions.reduce((a, b) => a + b, 0);
+      if (out.layers) layers[m.id] = out.layers;
     }
     opts.onProgress?.(index + 1, samples.length);
-    return { index, target: sample.label, logit, sums };
+    return { index, target: sample.label, logit, sums, ...(Object.keys(layers).length ? { layers } : {}) };
   });
   const logits = points.map((p) => p.logit);
   const summary: Record<string, ConservationStats> = {};
-  for (const m of methods)
+  for (const m of methods) {
     summary[m.id] = conservationStats(
       logits,
       points.map((p) => p.sums[m.id]!),
     );
+    if (points.every((p) => p.layers?.[m.id])) {
+      const top = points.map((p) => p.layers![m.id]!.at(-1)!);
+      const bottom = points.map((p) => p.layers![m.id]![0]!);
+      summary[m.id]!.head = { pearson: pearson(logits, top), slope: slope(logits, top) };
+      summary[m.id]!.encoder = { pearson: pearson(top, bottom), slope: slope(top, bottom) };
+    }
+  }
   return { n: points.length, methods: methods.map((m) => m.id), summary, points };
 }
