@@ -25,7 +25,7 @@ Options:
   --seed S          seed of the random baseline (default 0)
   --json            print one JSON object per text (nothing else on stdout)
   --html FILE       also write a self-contained HTML report
-  --words           join word pieces into words in the terminal view
+  --pieces          show word pieces (default: pieces joined into words, scores summed)
   --threads N       worker threads of the wasm backend (default: all cores)
 
 Examples:
@@ -48,7 +48,7 @@ async function run(argv: string[]): Promise<number> {
       seed: { type: "string" },
       json: { type: "boolean", default: false },
       html: { type: "string" },
-      words: { type: "boolean", default: false },
+      pieces: { type: "boolean", default: false },
       threads: { type: "string" },
     },
   });
@@ -95,7 +95,7 @@ async function run(argv: string[]): Promise<number> {
   } else {
     const color = chooseColorMode(process.env, Boolean(process.stdout.isTTY));
     process.stdout.write(
-      results.map((r) => renderTerminal(r, { color, joinWords: values.words })).join("\n") + "\n",
+      results.map((r) => renderTerminal(r, { color, joinWords: !values.pieces })).join("\n") + "\n",
     );
   }
   return 0;
