@@ -5,3 +5,4 @@ export * from "./explain/index.js";
 export * from "./models/index.js";
 export * as tensor from "./tensor/index.js";
 export * from "./tokenize/index.js";
+export { initBackend, backendInfo, disposeBackend } from "./tensor/backends.js";
