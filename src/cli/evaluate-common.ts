@@ -7,6 +7,7 @@ import { labelIds, type LabelledText } from "../evaluate/labels.js";
 import type { SequenceClassifier } from "../models/index.js";
 import { backendInfo, initBackend } from "../tensor/backends.js";
 import { readDatasetFile } from "../train/data-node.js";
+import { splitDataset } from "../train/data.js";
 import { numberFlag, writeFileAtomic } from "./io.js";
 
 /** Options of every subcommand reading a labelled data file. */
@@ -16,6 +17,8 @@ export const DATA_OPTIONS = {
   "text-column": { type: "string" },
   "label-column": { type: "string" },
   "skip-bad-rows": { type: "boolean", default: false },
+  "validation-fraction": { type: "string" },
+  seed: { type: "string" },
 } as const;
 
 /** Options of every subcommand that explains with a choice of methods and writes results. */
@@ -36,6 +39,8 @@ export interface DataFlags {
   "text-column"?: string;
   "label-column"?: string;
   "skip-bad-rows"?: boolean;
+  "validation-fraction"?: string;
+  seed?: string;
 }
 
 /** --threads N: installs the kernel backend (wasm with N threads by default; XAIT_BACKEND=js for the reference). */
@@ -71,7 +76,12 @@ export function readLabelledFile(
     labelColumn: flags["label-column"],
   });
   if (ds.skipped) process.stderr.write(`skipped ${ds.skipped} malformed row(s) of ${flags.data}\n`);
-  const rows = limit === undefined ? ds.examples : ds.examples.slice(0, limit);
+  // --validation-fraction F: only the held-out part of the file, split exactly as `xait train` splits it
+  const fraction = numberFlag("validation-fraction", flags["validation-fraction"], { min: 0, max: 0.9 });
+  const seed = numberFlag("seed", flags.seed, { integer: true, min: 0 }) ?? 42;
+  const examples =
+    fraction === undefined ? ds.examples : splitDataset(ds.examples, fraction, seed).validation;
+  const rows = limit === undefined ? examples : examples.slice(0, limit);
   if (rows.length === 0) throw usageError(`${flags.data}: no labelled rows to evaluate`);
   const ids = labelIds(model, rows);
   const samples = rows.map((e, i) => ({

@@ -52,7 +52,9 @@ Options:
                        ${METHOD_IDS.join(", ")}
   --limit N            only the first N rows / texts
   --seed S             seed of the random baseline (a fresh permutation per sample) and of the
-                       tweet split (default 42)
+                       held-out splits (default 42)
+  --validation-fraction F  only the held-out fraction F of FILE, split with --seed exactly as
+                       \`xait train --validation-fraction F --seed S\` splits it
   --gamma G            LRP-γ for lrp, lrp-ah, attnlrp (default 0)
   --steps N            Integrated Gradients steps (default 50)
   --text-column C      text column of FILE (default: sentence | text | review | sentence1)
@@ -68,7 +70,8 @@ Examples:
   xait evaluate perturbation --model models/sst2-bert --data $XAIT_DATA/sst2/validation.tsv --methods lrp,gi,random --limit 100 --json
   xait evaluate conservation --model models/sst2-xai-transformer --data $XAIT_DATA/sst2/validation.tsv --out reports/sst2
   xait evaluate rationale --model models/tweet-bert --data tweets --methods lrp,gi,attnlrp,random
-  xait evaluate accuracy --model models/sst2-bert --data $XAIT_DATA/sst2/validation.tsv`;
+  xait evaluate accuracy --model models/sst2-bert --data $XAIT_DATA/sst2/validation.tsv
+  xait evaluate accuracy --model models/tweet-bert --data $XAIT_DATA/tweet-sentiment-extraction/train.csv --validation-fraction 0.1 --seed 42 --skip-bad-rows`;
 
 const SUBCOMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   perturbation: runPerturbation,
