@@ -94,6 +94,7 @@ export function explainMany(
   if (!(options.gamma >= 0)) throw usageError(`gamma must be ≥ 0, got ${options.gamma}`);
   if (!Number.isInteger(options.steps) || options.steps < 1)
     throw usageError(`steps must be a positive integer, got ${options.steps}`);
+  const fixedTarget = opts.target === undefined ? undefined : resolveTarget(model, opts.target);
   const encoded = inputs.map((input) => encodeInput(model, input, opts.warn));
   const results: Explanation[] = new Array(inputs.length);
   const labels = model.config.labels;
@@ -113,7 +114,7 @@ export function explainMany(
     const C = model.numLabels;
     const logits = group.map((_, r) => Array.from(all.subarray(r * C, (r + 1) * C)));
     const predicted = logits.map((l) => l.indexOf(Math.max(...l)));
-    const targets = predicted.map((p) => (opts.target === undefined ? p : resolveTarget(model, opts.target)));
+    const targets = predicted.map((p) => fixedTarget ?? p);
     const perMethod = methods.map((method) => {
       const start = performance.now();
       const outs = method.runBatch
