@@ -9,7 +9,7 @@ import { buildWordPieceVocabulary } from "../src/tokenize/index.js";
 import { Random, noGrad } from "../src/tensor/index.js";
 import { train } from "../src/train/trainer.js";
 import { AdamW, linearSchedule } from "../src/train/optimizer.js";
-import { epochBatches, type EncodedExample } from "../src/train/batches.js";
+import { cropToShortest, epochBatches, type EncodedExample } from "../src/train/batches.js";
 import { Tensor } from "../src/tensor/index.js";
 
 const WORDS = ["the", "movie", "film", "plot", "was", "is", "a", "very", "quite", "story", "actors", "and"];
@@ -133,4 +133,26 @@ test("saving is atomic: the folder is replaced whole, no temporary files remain,
   const back = loadModel(dir);
   assert.equal(back.config.labels.join(), "NO,YES");
   assert.ok(!existsSync(`${dir}.tmp-${process.pid}`));
+});
+
+test("cropToShortest shortens a batch to its shortest text and keeps each final [SEP]", () => {
+  const batch: EncodedExample[] = [
+    { ids: [2, 10, 11, 12, 3], typeIds: [0, 0, 0, 0, 0], label: 1 },
+    { ids: [2, 20, 3], typeIds: [0, 0, 0], label: 0 },
+    { ids: [2, 30, 31, 3], typeIds: [0, 0, 1, 1], label: 1 },
+  ];
+  assert.deepEqual(cropToShortest(batch), [
+    { ids: [2, 10, 3], typeIds: [0, 0, 0], label: 1 },
+    { ids: [2, 20, 3], typeIds: [0, 0, 0], label: 0 },
+    { ids: [2, 30, 3], typeIds: [0, 0, 1], label: 1 },
+  ]);
+  assert.deepEqual(batch[0]!.ids, [2, 10, 11, 12, 3], "the input is not changed");
+});
+
+test("xai-transformer with cropBatches: full batches of mixed lengths, and it still learns the rule", () => {
+  const { model, data, evaluate } = setup("xai-transformer");
+  let steps = 0;
+  const result = train(model, data, { ...OPTS, cropBatches: true }, { evaluate, onStep: () => steps++ });
+  assert.equal(steps, OPTS.epochs * Math.ceil(data.length / OPTS.batchSize), "batches are full");
+  assert.ok(result.bestAccuracy >= 0.95, `accuracies ${result.epochs.map((e) => e.validationAccuracy).join(", ")}`);
 });

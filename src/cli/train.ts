@@ -38,6 +38,9 @@ Architecture:
                          the vocabulary corpus and used to initialise the word embeddings with
                          PPMI-SVD vectors (positive PMI of windowed co-occurrences, truncated SVD)
   --freeze-embeddings    keep the word embeddings fixed during training (as the paper keeps BERT's)
+  --crop-batches         xai-transformer: batch texts of similar length, each batch shortened to its
+                         shortest text (final [SEP] kept), instead of equal lengths only — for long
+                         documents, where few texts share a length
 Data:
   --train FILE           TSV (header), CSV or JSON lines
   --validation FILE      validation file, or:
@@ -75,6 +78,7 @@ async function run(argv: string[]): Promise<number> {
       "min-frequency": { type: "string", default: "2" },
       "pretrain-text": { type: "string" },
       "freeze-embeddings": { type: "boolean", default: false },
+      "crop-batches": { type: "boolean", default: false },
       train: { type: "string" },
       validation: { type: "string" },
       "validation-fraction": { type: "string" },
@@ -118,7 +122,10 @@ async function run(argv: string[]): Promise<number> {
     weightDecay: numberFlag("weight-decay", values["weight-decay"], { min: 0 })!,
     dropout: numberFlag("dropout", values.dropout, { min: 0, max: 0.99 })!,
     seed: int("seed", values.seed, 0)!,
+    cropBatches: values["crop-batches"],
   };
+  if (opts.cropBatches && arch !== "xai-transformer")
+    throw usageError("--crop-batches applies to --arch xai-transformer only (bert pads and masks)");
   const fraction = numberFlag("validation-fraction", values["validation-fraction"], { min: 0, max: 0.9 });
   const limit = int("limit", values.limit);
   const threads = int("threads", values.threads);

@@ -42,3 +42,14 @@ export function epochBatches(
   }
   return rng.shuffle(batches);
 }
+
+/**
+ * Shortens every example of a batch to the length of its shortest one, keeping each example's last
+ * token (the closing [SEP]): lets the mask-free xai-transformer train on batches of similar rather
+ * than equal length (long-document corpora have too few texts of any one length to fill a batch).
+ */
+export function cropToShortest(batch: readonly EncodedExample[]): EncodedExample[] {
+  const n = Math.min(...batch.map((e) => e.ids.length));
+  const crop = (a: number[]) => (a.length === n ? a : [...a.slice(0, n - 1), a[a.length - 1]!]);
+  return batch.map((e) => ({ ids: crop(e.ids), typeIds: crop(e.typeIds), label: e.label }));
+}

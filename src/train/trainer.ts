@@ -5,7 +5,7 @@
 import { XaitError } from "../errors.js";
 import { makeBatch, type SequenceClassifier } from "../models/index.js";
 import { Random, crossEntropy } from "../tensor/index.js";
-import { epochBatches, type EncodedExample } from "./batches.js";
+import { cropToShortest, epochBatches, type EncodedExample } from "./batches.js";
 import { AdamW, linearSchedule } from "./optimizer.js";
 
 export interface TrainOptions {
@@ -21,6 +21,11 @@ export interface TrainOptions {
   clipNorm?: number;
   /** Tensors kept as they are (e.g. pretrained word embeddings, as the paper keeps BERT's frozen). */
   frozen?: readonly string[];
+  /**
+   * Mask-free models only: batch texts of similar length (as for padded models) and shorten each
+   * batch to its shortest text, keeping the final [SEP], instead of batching only equal lengths.
+   */
+  cropBatches?: boolean;
 }
 
 export interface EpochRecord {
@@ -70,7 +75,9 @@ export function train(
   );
   const rng = new Random(opts.seed);
   const dropoutRng = new Random(opts.seed ^ 0x9e3779b9);
-  const exact = model.layout.attentionKind === "paper";
+  const maskFree = model.layout.attentionKind === "paper";
+  const crop = maskFree && opts.cropBatches === true;
+  const exact = maskFree && !crop;
   const pad = model.tokenizer?.special.pad ?? model.config.padTokenId;
   const stepsPerEpoch = epochBatches(data, opts.batchSize, new Random(opts.seed), exact).length;
   const total = stepsPerEpoch * opts.epochs;
@@ -87,10 +94,8 @@ export function train(
       let correct = 0;
       let seen = 0;
       for (const idx of epochBatches(data, opts.batchSize, rng, exact)) {
-        const batch = makeBatch(
-          idx.map((i) => data[i]!),
-          pad,
-        );
+        const examples = idx.map((i) => data[i]!);
+        const batch = makeBatch(crop ? cropToShortest(examples) : examples, pad);
         const labels = idx.map((i) => data[i]!.label);
         const logits = model.forward(batch, { train: { dropout: opts.dropout, rng: dropoutRng } });
         const loss = crossEntropy(logits, labels);
