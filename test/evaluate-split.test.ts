@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readLabelledFile } from "../src/cli/evaluate-common.js";
+import { readLabelledFile, sampleRows } from "../src/cli/evaluate-common.js";
 import { splitDataset } from "../src/train/data.js";
 import { readDatasetFile } from "../src/train/data-node.js";
 import { tinyModel } from "./helpers/tiny-models.js";
@@ -26,4 +26,31 @@ test("--validation-fraction evaluates exactly the part that xait train held out"
     held.map((e) => Number(e.label)),
   );
   assert.equal(readLabelledFile(model, { data: file }).samples.length, 20);
+});
+
+test("--sample N: a fixed seeded subset in file order; --limit and --sample together are refused", () => {
+  const file = join(mkdtempSync(join(tmpdir(), "xait-sample-")), "d.tsv");
+  const rows = Array.from({ length: 50 }, (_, i) => `text number ${i}\t${i < 25 ? 0 : 1}`);
+  writeFileSync(file, ["sentence\tlabel", ...rows].join("\n") + "\n");
+  const model = tinyModel("bert", 1);
+  const pick = (seed: string) =>
+    readLabelledFile(model, { data: file, sample: "10", seed }).samples.map((s) =>
+      Number(s.text.split(" ")[2]),
+    );
+  const a = pick("3");
+  assert.equal(a.length, 10);
+  assert.equal(new Set(a).size, 10);
+  assert.deepEqual(
+    a,
+    [...a].sort((x, y) => x - y),
+    "file order",
+  );
+  assert.deepEqual(pick("3"), a, "same seed, same subset");
+  assert.notDeepEqual(pick("4"), a, "another seed, another subset");
+  assert.ok(a.some((i) => i < 25) && a.some((i) => i >= 25), "drawn from the whole file");
+  assert.deepEqual(sampleRows([1, 2, 3], 5, 1), [1, 2, 3]);
+  assert.throws(
+    () => readLabelledFile(model, { data: file, sample: "10", limit: "5" }),
+    /--limit N or --sample N, not both/,
+  );
 });

@@ -154,5 +154,8 @@ test("xai-transformer with cropBatches: full batches of mixed lengths, and it st
   let steps = 0;
   const result = train(model, data, { ...OPTS, cropBatches: true }, { evaluate, onStep: () => steps++ });
   assert.equal(steps, OPTS.epochs * Math.ceil(data.length / OPTS.batchSize), "batches are full");
-  assert.ok(result.bestAccuracy >= 0.95, `accuracies ${result.epochs.map((e) => e.validationAccuracy).join(", ")}`);
+  assert.ok(
+    result.bestAccuracy >= 0.95,
+    `accuracies ${result.epochs.map((e) => e.validationAccuracy).join(", ")}`,
+  );
 });

@@ -6,6 +6,7 @@ import { parseMethods } from "../explain/index.js";
 import { labelIds, type LabelledText } from "../evaluate/labels.js";
 import type { SequenceClassifier } from "../models/index.js";
 import { backendInfo, initBackend } from "../tensor/backends.js";
+import { Random } from "../tensor/index.js";
 import { readDatasetFile } from "../train/data-node.js";
 import { splitDataset } from "../train/data.js";
 import { numberFlag, writeFileAtomic } from "./io.js";
@@ -14,6 +15,7 @@ import { numberFlag, writeFileAtomic } from "./io.js";
 export const DATA_OPTIONS = {
   data: { type: "string" },
   limit: { type: "string" },
+  sample: { type: "string" },
   "text-column": { type: "string" },
   "label-column": { type: "string" },
   "skip-bad-rows": { type: "boolean", default: false },
@@ -36,6 +38,7 @@ export const METHOD_OPTIONS = {
 export interface DataFlags {
   data?: string;
   limit?: string;
+  sample?: string;
   "text-column"?: string;
   "label-column"?: string;
   "skip-bad-rows"?: boolean;
@@ -60,7 +63,20 @@ export function limitFlag(value: string | undefined): number | undefined {
 }
 
 /**
- * The first --limit rows of a labelled file with their true classes as the model's class ids
+ * A fixed subset of `n` of the rows, drawn with the seed and kept in file order (all rows when
+ * n ≥ their number).
+ */
+export function sampleRows<T>(rows: readonly T[], n: number, seed: number): T[] {
+  if (n >= rows.length) return [...rows];
+  const chosen = new Random(seed)
+    .shuffle(rows.map((_, i) => i))
+    .slice(0, n)
+    .sort((a, b) => a - b);
+  return chosen.map((i) => rows[i]!);
+}
+
+/**
+ * The first --limit rows (or a seeded --sample of rows) of a labelled file with their true classes as the model's class ids
  * (label names matched against the model's labels; integer labels are class ids).
  */
 export function readLabelledFile(
@@ -70,6 +86,8 @@ export function readLabelledFile(
   if (!flags.data)
     throw usageError("--data FILE is required (a .tsv, .csv or .jsonl file with text and label columns)");
   const limit = limitFlag(flags.limit);
+  const sample = numberFlag("sample", flags.sample, { integer: true, min: 1 });
+  if (limit !== undefined && sample !== undefined) throw usageError("give --limit N or --sample N, not both");
   const ds = readDatasetFile(flags.data, {
     skipBadRows: flags["skip-bad-rows"],
     textColumn: flags["text-column"],
@@ -81,7 +99,12 @@ export function readLabelledFile(
   const seed = numberFlag("seed", flags.seed, { integer: true, min: 0 }) ?? 42;
   const examples =
     fraction === undefined ? ds.examples : splitDataset(ds.examples, fraction, seed).validation;
-  const rows = limit === undefined ? examples : examples.slice(0, limit);
+  const rows =
+    sample !== undefined
+      ? sampleRows(examples, sample, seed)
+      : limit === undefined
+        ? examples
+        : examples.slice(0, limit);
   if (rows.length === 0) throw usageError(`${flags.data}: no labelled rows to evaluate`);
   const ids = labelIds(model, rows);
   const samples = rows.map((e, i) => ({

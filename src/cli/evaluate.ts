@@ -13,7 +13,7 @@ Evaluate explanations with the protocols of Ali et al. (2022) (docs: SPEC §4), 
 Labelled files are .tsv (header), .csv or .jsonl; labels are class names of the model (any case) or
 integer class ids (SST-2 / IMDB 0/1). The TRUE class is explained.
 
-xait evaluate perturbation --model DIR --data FILE [--methods M,…|all] [--limit N] [--seed S] [--out DIR] [--json]
+xait evaluate perturbation --model DIR --data FILE [--methods M,…|all] [--limit N | --sample N] [--seed S] [--out DIR] [--json]
   Input perturbation: for fractions 0, 0.1, …, 1 (n = ⌈k·N/10⌉ tokens, [CLS]/[SEP] counted),
   generate (start all-[UNK], put back the highest signed relevance first; AUAC, higher is better)
   and pruning (replace the smallest |relevance| by [UNK] first; AUPC higher is better, AU-MSE =
@@ -23,12 +23,12 @@ xait evaluate perturbation --model DIR --data FILE [--methods M,…|all] [--limi
   --out DIR writes results.json, results.md (table, command, date, machine) and perturbation.svg
   (activation curve left, pruning MSE right).
 
-xait evaluate conservation --model DIR --data FILE [--methods gi,lrp-ah,lrp,attnlrp] [--limit N] [--out DIR] [--json]
+xait evaluate conservation --model DIR --data FILE [--methods gi,lrp-ah,lrp,attnlrp] [--limit N | --sample N] [--out DIR] [--json]
   Per sentence Σ_t R_t against the explained logit f; per method Pearson r, mean |ΣR − f|, the
   least-squares slope of ΣR on f, n. --out DIR writes conservation.json (with every point),
   conservation.md and conservation.svg (scatter with the diagonal).
 
-xait evaluate rationale --model DIR --data tweets|sst-trees [--file FILE] [--methods …] [--limit N] [--seed S] [--out DIR] [--json]
+xait evaluate rationale --model DIR --data tweets|sst-trees [--file FILE] [--methods …] [--limit N | --sample N] [--seed S] [--out DIR] [--json]
   Agreement with human rationales: word-piece relevance summed to words; AUPRC and top-k F1
   (k = rationale length in words), means over texts; the \`random\` method is the chance baseline.
   tweets:    FILE default $XAIT_DATA/tweet-sentiment-extraction/train.csv; the positive and negative
@@ -42,7 +42,7 @@ xait evaluate rationale --model DIR --data tweets|sst-trees [--file FILE] [--met
              class is explained. Sentences with an empty rationale are skipped and counted.
   --limit N takes the first N candidate texts. --out DIR writes rationale-<data>.json and .md.
 
-xait evaluate accuracy --model DIR --data FILE [--limit N] [--json]
+xait evaluate accuracy --model DIR --data FILE [--limit N | --sample N] [--json]
   Accuracy, macro F1 and per-class precision / recall / F1 (by label name); batched inference.
 
 Options:
@@ -51,6 +51,8 @@ Options:
   --methods M[,M…]     explanation methods or "all" (default: all; conservation: gi,lrp-ah,lrp,attnlrp):
                        ${METHOD_IDS.join(", ")}
   --limit N            only the first N rows / texts
+  --sample N           a fixed subset of N rows drawn with --seed, in file order (perturbation,
+                       conservation, accuracy) — e.g. a balanced subset of a file sorted by label
   --seed S             seed of the random baseline (a fresh permutation per sample) and of the
                        held-out splits (default 42)
   --validation-fraction F  only the held-out fraction F of FILE, split with --seed exactly as
