@@ -90,6 +90,12 @@ test("dropout: seeded, identity at p = 0, gradient uses the same mask", () => {
   const b = T.dropout(x, 0.5, new Random(9)).toArray();
   assert.deepEqual(a, b);
   assert.ok(a.some((v) => v === 0));
+  // the mask is exactly one next() draw per element, and the generator continues after them
+  const g = new Random(9);
+  const expected = Array.from(x.data, (v) => (g.next() < 0.5 ? v * 0 : v * 2));
+  const h = new Random(9);
+  assert.deepEqual(Array.from(T.dropout(x, 0.5, h).data), expected);
+  assert.equal(h.next(), g.next());
 });
 
 test("a composite graph (shared inputs, several paths) matches finite differences", () => {

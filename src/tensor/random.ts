@@ -15,6 +15,22 @@ export class Random {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
 
+  /**
+   * A dropout mask: `mask[i] = 0` where the next uniform draw is below p, else `keep` — the same draws
+   * as calling next() once per element, in a tight loop (dropout masks have millions of elements).
+   */
+  fillDropoutMask(mask: Float32Array | Float64Array, p: number, keep: number): void {
+    let state = this.state;
+    for (let i = 0; i < mask.length; i++) {
+      state = (state + 0x6d2b79f5) >>> 0;
+      let t = state;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      mask[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296 < p ? 0 : keep;
+    }
+    this.state = state;
+  }
+
   /** Standard normal (Box–Muller). */
   normal(): number {
     let u = 0;

@@ -122,7 +122,7 @@ export function dropout(x: Tensor, p: number, rng: Random): Tensor {
   if (p >= 1) throw new XaitError(`dropout: probability ${p} must be below 1`);
   const keep = 1 / (1 - p);
   const mask = allocate(x.dtype, x.size);
-  for (let i = 0; i < mask.length; i++) mask[i] = rng.next() < p ? 0 : keep;
+  rng.fillDropoutMask(mask, p, keep);
   const out = allocate(x.dtype, x.size);
   for (let i = 0; i < out.length; i++) out[i] = x.data[i]! * mask[i]!;
   return result(out, x.shape, [x], (g) => {
