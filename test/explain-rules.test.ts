@@ -9,6 +9,7 @@ import {
   lrpRules,
   METHOD_IDS,
   getMethod,
+  parseMethods,
 } from "../src/explain/index.js";
 import { GRADIENT_RULES, Tensor, noGrad } from "../src/tensor/index.js";
 import { tinyModel } from "./helpers/tiny-models.js";
@@ -284,3 +285,15 @@ for (const type of ["bert", "xai-transformer"] as const) {
     });
   });
 }
+
+test("method lists: ids in order, 'all', '-id' leaves one out, unknown ids and empty lists refused", () => {
+  assert.deepEqual(parseMethods("gi, lrp,gi"), ["gi", "lrp"]);
+  assert.deepEqual(parseMethods("all"), [...METHOD_IDS]);
+  assert.deepEqual(
+    parseMethods("all,-attention-flow,-occlusion"),
+    METHOD_IDS.filter((id) => id !== "attention-flow" && id !== "occlusion"),
+  );
+  assert.throws(() => parseMethods("all,-nope"), /unknown method 'nope'/);
+  assert.throws(() => parseMethods("lrp,-lrp"), /no method given/);
+  assert.throws(() => parseMethods(" , "), /no method given/);
+});

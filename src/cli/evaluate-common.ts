@@ -115,7 +115,7 @@ export function readLabelledFile(
   return { samples, skippedRows: ds.skipped };
 }
 
-/** --methods (or --method): a list or "all"; unknown ids are usage errors. */
+/** --methods (or --method): a list, "all", "-id" to leave one out; unknown ids are usage errors. */
 export function methodsFlag(values: { methods?: string; method?: string }, fallback: string): string[] {
   return parseMethods(values.methods ?? values.method ?? fallback);
 }

@@ -48,7 +48,8 @@ xait evaluate accuracy --model DIR --data FILE [--limit N | --sample N] [--json]
 Options:
   --model DIR          model folder (default: the bundled model)
   --data FILE          labelled data file (rationale: tweets | sst-trees)
-  --methods M[,M…]     explanation methods or "all" (default: all; conservation: gi,lrp-ah,lrp,attnlrp):
+  --methods M[,M…]     explanation methods or "all", -M leaves M out, e.g. all,-attention-flow
+                       (default: all; conservation: gi,lrp-ah,lrp,attnlrp):
                        ${METHOD_IDS.join(", ")}
   --limit N            only the first N rows / texts
   --sample N           a fixed subset of N rows drawn with --seed, in file order (perturbation,

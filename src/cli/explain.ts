@@ -16,7 +16,7 @@ Explain the model's prediction for each TEXT (or for each line of stdin when no 
 Options:
   --model DIR       model folder (config.json, model.safetensors, tokenizer.json); default: the bundled
                     ${DEFAULT_MODEL}
-  --method M[,M…]   explanation methods (default: lrp); "all" for every one:
+  --method M[,M…]   explanation methods (default: lrp); "all" for every one, -M to leave M out:
                     ${METHOD_IDS.join(", ")}
   --target C        class index or label to explain (default: the predicted class)
   --pair TEXT       second text of a text pair

@@ -31,14 +31,23 @@ export function getMethod(id: string): Method {
   return m;
 }
 
-/** Parse a comma-separated method list; "all" means every method. */
+/**
+ * Parse a comma-separated method list: ids, "all" for every method, and "-id" to leave one out
+ * (e.g. "all,-attention-flow"). Order as given (all: registry order), each id once.
+ */
 export function parseMethods(list: string): string[] {
-  const ids = list
+  const items = list
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
-  if (ids.length === 1 && ids[0] === "all") return [...METHOD_IDS];
+  const chosen: string[] = [];
+  const removed = new Set<string>();
+  for (const item of items) {
+    if (item === "all") chosen.push(...METHOD_IDS);
+    else if (item.startsWith("-")) removed.add(getMethod(item.slice(1)).id);
+    else chosen.push(getMethod(item).id);
+  }
+  const ids = [...new Set(chosen)].filter((id) => !removed.has(id));
   if (ids.length === 0) throw usageError(`no method given (valid: ${METHOD_IDS.join(", ")})`);
-  for (const id of ids) getMethod(id);
-  return [...new Set(ids)];
+  return ids;
 }
