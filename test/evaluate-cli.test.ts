@@ -140,6 +140,9 @@ test("evaluate conservation --json: summary per method and every point; the scat
   assert.deepEqual(Object.keys(j.summary.lrp), ["pearson", "mean_abs_diff", "slope", "n", "head", "encoder"]);
   assert.equal(j.points.length, 4);
   assert.deepEqual(Object.keys(j.points[0].sums), ["gi", "lrp-ah", "lrp", "attnlrp"]);
+  assert.deepEqual(Object.keys(j.timing), ["gi", "lrp-ah", "lrp", "attnlrp"]);
+  assert.ok(j.timing.lrp.total_s >= 0 && j.timing.lrp.per_sample_ms >= 0);
+  assert.match(r.stderr, /explanation time: gi [\d.]+ ms \([\d.]+ ms\/sentence\), lrp-ah/);
   assert.match(readFileSync(join(report, "conservation.svg"), "utf8"), /class="diagonal"/);
   assert.ok(existsSync(join(report, "conservation.md")));
 });
@@ -160,6 +163,8 @@ test("evaluate rationale --data tweets --file FILE --json", async () => {
   const j = JSON.parse(r.stdout);
   assert.equal(j.n + j.skipped, 3); // the held-out 10 % of 30 tweets
   assert.deepEqual(Object.keys(j.metrics.gi), ["auprc", "f1"]);
+  assert.deepEqual(Object.keys(j.timing), Object.keys(j.metrics));
+  assert.match(r.stderr, /explanation time: \S+ [\d.]+ m?s \([\d.]+ ms\/text\)/);
 });
 
 test("bad input: one-line errors, exit 2 for usage errors and 1 for an unreadable file", async () => {

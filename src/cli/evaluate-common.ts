@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { usageError } from "../errors.js";
 import { parseMethods } from "../explain/index.js";
 import { labelIds, type LabelledText } from "../evaluate/labels.js";
+import type { MethodTiming } from "../evaluate/timing.js";
 import type { SequenceClassifier } from "../models/index.js";
 import { backendInfo, initBackend } from "../tensor/backends.js";
 import { Random } from "../tensor/index.js";
@@ -179,6 +180,20 @@ export function formatSeconds(s: number): string {
   if (s < 60) return `${s.toFixed(1)} s`;
   if (s < 3600) return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
   return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+}
+
+/** Explanation time per method, e.g. "lrp 1.2 s (3.4 ms/sample), gi 0.9 s (2.6 ms/sample)". */
+export function methodTimes(
+  methods: readonly string[],
+  timing: Record<string, MethodTiming>,
+  unit = "sample",
+): string {
+  return methods
+    .map(
+      (id) =>
+        `${id} ${formatSeconds(timing[id]!.total_s)} (${timing[id]!.per_sample_ms.toFixed(1)} ms/${unit})`,
+    )
+    .join(", ");
 }
 
 /** The machine a run was measured on: CPU model, cores, Node version, OS. */

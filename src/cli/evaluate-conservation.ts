@@ -20,6 +20,7 @@ import {
   provenance,
   readLabelledFile,
   textTable,
+  methodTimes,
   truncationCounter,
   writeReport,
   startBackend,
@@ -50,6 +51,7 @@ export function conservationJSON(
         ];
       }),
     ),
+    timing: r.timing,
     points: r.points,
   };
 }
@@ -68,6 +70,7 @@ function rows(r: ConservationResult): string[][] {
       pair(s.head),
       pair(s.encoder),
       String(s.n),
+      r.timing[id]!.per_sample_ms.toFixed(1),
     ];
   });
 }
@@ -82,6 +85,7 @@ const HEADER = [
   "head r / slope",
   "encoder r / slope",
   "n",
+  "ms/sentence",
 ];
 
 /**
@@ -159,7 +163,9 @@ export async function runConservation(argv: string[]): Promise<number> {
       "conservation.svg": conservationFigure(r),
     });
   }
-  const timeLine = `run time: ${formatSeconds(seconds)} for ${r.n} sentences (${((1000 * seconds) / r.n).toFixed(1)} ms/sentence)\n`;
+  const timeLine =
+    `run time: ${formatSeconds(seconds)} for ${r.n} sentences (${((1000 * seconds) / r.n).toFixed(1)} ms/sentence); ` +
+    `explanation time: ${methodTimes(r.methods, r.timing, "sentence")}\n`;
   if (values.json) {
     process.stdout.write(JSON.stringify(json) + "\n");
     process.stderr.write(timeLine);

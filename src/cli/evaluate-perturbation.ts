@@ -13,6 +13,7 @@ import {
   fixed,
   formatSeconds,
   markdownTable,
+  methodTimes,
   methodsFlag,
   provenance,
   readLabelledFile,
@@ -40,14 +41,10 @@ function rows(r: PerturbationResult): string[][] {
 
 /** The run-time line: total, per sample, the perturbed forward passes, and explanation time per method. */
 export function runTimeLine(r: PerturbationResult): string {
-  const per = r.methods.map(
-    (id) =>
-      `${id} ${formatSeconds(r.timing[id]!.total_s)} (${r.timing[id]!.per_sample_ms.toFixed(1)} ms/sample)`,
-  );
   return (
     `run time: ${formatSeconds(r.total_s)} for ${r.n} samples × ${r.methods.length} methods ` +
     `(${((1000 * r.total_s) / r.n).toFixed(1)} ms/sample); perturbed forward passes ${formatSeconds(r.forward_s)} ` +
-    `(${r.perturbedInputs} distinct inputs); explanation time: ${per.join(", ")}`
+    `(${r.perturbedInputs} distinct inputs); explanation time: ${methodTimes(r.methods, r.timing)}`
   );
 }
 

@@ -24,6 +24,7 @@ import {
   limitFlag,
   markdownTable,
   methodsFlag,
+  methodTimes,
   provenance,
   textTable,
   truncationCounter,
@@ -135,10 +136,11 @@ function rows(r: RationaleResult): string[][] {
     id,
     fixed(r.metrics[id]!.auprc),
     fixed(r.metrics[id]!.f1),
+    r.timing[id]!.per_sample_ms.toFixed(1),
   ]);
 }
 
-const HEADER = ["method", "id", "AUPRC↑", "top-k F1↑"];
+const HEADER = ["method", "id", "AUPRC↑", "top-k F1↑", "ms/text"];
 
 export async function runRationale(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -190,6 +192,7 @@ export async function runRationale(argv: string[]): Promise<number> {
     skipped: r.skipped,
     seed,
     metrics: r.metrics,
+    timing: r.timing,
     set: set.description,
   };
   const summary = `${r.n} texts evaluated, ${r.skipped} skipped for an empty rationale (${set.description})`;
@@ -210,7 +213,9 @@ export async function runRationale(argv: string[]): Promise<number> {
       [`rationale-${data}.md`]: md,
     });
   }
-  const timeLine = `run time: ${formatSeconds(seconds)} (${((1000 * seconds) / Math.max(1, set.samples.length)).toFixed(1)} ms/text)\n`;
+  const timeLine =
+    `run time: ${formatSeconds(seconds)} (${((1000 * seconds) / Math.max(1, set.samples.length)).toFixed(1)} ms/text); ` +
+    `explanation time: ${methodTimes(r.methods, r.timing, "text")}\n`;
   if (values.json) {
     process.stdout.write(JSON.stringify(json) + "\n");
     process.stderr.write(timeLine);

@@ -28,7 +28,7 @@ xait evaluate conservation --model DIR --data FILE [--methods gi,lrp-ah,lrp,attn
   least-squares slope of ΣR on f, n. --out DIR writes conservation.json (with every point),
   conservation.md and conservation.svg (scatter with the diagonal).
 
-xait evaluate rationale --model DIR --data tweets|sst-trees [--file FILE] [--methods …] [--limit N | --sample N] [--seed S] [--out DIR] [--json]
+xait evaluate rationale --model DIR --data tweets|sst-trees [--file FILE] [--methods …] [--limit N] [--seed S] [--out DIR] [--json]
   Agreement with human rationales: word-piece relevance summed to words; AUPRC and top-k F1
   (k = rationale length in words), means over texts; the \`random\` method is the chance baseline.
   tweets:    FILE default $XAIT_DATA/tweet-sentiment-extraction/train.csv; the positive and negative

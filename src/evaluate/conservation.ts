@@ -10,6 +10,7 @@ import type { SequenceClassifier } from "../models/index.js";
 import { noGrad } from "../tensor/index.js";
 import { checkLabels, type LabelledText } from "./labels.js";
 import { meanAbsDiff, pearson, slope } from "./metrics.js";
+import { MethodClock, type MethodTiming } from "./timing.js";
 
 /** The default methods: those of the paper's figure, and AttnLRP. */
 export const CONSERVATION_METHODS = ["gi", "lrp-ah", "lrp", "attnlrp"] as const;
@@ -47,6 +48,8 @@ export interface ConservationResult {
   methods: string[];
   summary: Record<string, ConservationStats>;
   points: ConservationPoint[];
+  /** Explanation time per method. */
+  timing: Record<string, MethodTiming>;
 }
 
 export interface ConservationOptions {
@@ -81,6 +84,7 @@ export function evaluateConservation(
   checkLabels(model, samples);
   const methods = methodIds.map(getMethod);
   const options: MethodOptions = { gamma: opts.gamma ?? 0, steps: opts.steps ?? 50, seed: opts.seed ?? 0 };
+  const clock = new MethodClock(methodIds);
   const points: ConservationPoint[] = samples.map((sample, index) => {
     const input = sample.pair === undefined ? sample.text : ([sample.text, sample.pair] as [string, string]);
     const { batch } = encodeInput(model, input, opts.warn);
@@ -88,7 +92,7 @@ export function evaluateConservation(
     const sums: Record<string, number> = {};
     const layers: Record<string, number[]> = {};
     for (const m of methods) {
-      const out = m.run({ model, batch, target: sample.label, options });
+      const out = clock.time(m.id, () => m.run({ model, batch, target: sample.label, options }));
       sums[m.id] = out.attributions.reduce((a, b) => a + b, 0);
       if (out.layers) layers[m.id] = out.layers;
     }
@@ -109,5 +113,11 @@ export function evaluateConservation(
       summary[m.id]!.encoder = { pearson: pearson(top, bottom), slope: slope(top, bottom) };
     }
   }
-  return { n: points.length, methods: methods.map((m) => m.id), summary, points };
+  return {
+    n: points.length,
+    methods: methods.map((m) => m.id),
+    summary,
+    points,
+    timing: clock.result(points.length),
+  };
 }

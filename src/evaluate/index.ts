@@ -8,3 +8,4 @@ export * from "./run-perturbation.js";
 export * from "./conservation.js";
 export * from "./rationale.js";
 export * from "./accuracy.js";
+export * from "./timing.js";

@@ -12,6 +12,7 @@ import type { SequenceClassifier } from "../models/index.js";
 import { auprc, mean, topKF1 } from "./metrics.js";
 import { alignWordsToTokens, sumToWords } from "./rationale-data.js";
 import { sampleSeed } from "./run-perturbation.js";
+import { MethodClock, type MethodTiming } from "./timing.js";
 
 /** A text with a word-level human rationale and the class to explain. */
 export interface RationaleSample {
@@ -38,6 +39,8 @@ export interface RationaleResult {
   skipped: number;
   methods: string[];
   metrics: Record<string, RationaleMetrics>;
+  /** Explanation time per method (texts with an empty rationale are not explained). */
+  timing: Record<string, MethodTiming>;
 }
 
 export interface RationaleOptions {
@@ -73,6 +76,7 @@ export function evaluateRationale(
   if (methodIds.length === 0) throw new XaitError("rationale: no methods to evaluate");
   const methods = methodIds.map(getMethod);
   const per = new Map<string, RationaleMetrics[]>(methods.map((m) => [m.id, []]));
+  const clock = new MethodClock(methodIds);
   let skipped = 0;
   samples.forEach((s, i) => {
     if (s.words.length !== s.mask.length)
@@ -93,7 +97,7 @@ export function evaluateRationale(
         seed: sampleSeed(opts.seed ?? 0, i),
       };
       for (const m of methods) {
-        const { attributions } = m.run({ model, batch, target: s.target, options });
+        const { attributions } = clock.time(m.id, () => m.run({ model, batch, target: s.target, options }));
         per.get(m.id)!.push(rationaleAgreement(wordScores(s.words, tokens, attributions), s.mask));
       }
     }
@@ -109,5 +113,5 @@ export function evaluateRationale(
     const rows = per.get(m.id)!;
     metrics[m.id] = { auprc: mean(rows.map((r) => r.auprc)), f1: mean(rows.map((r) => r.f1)) };
   }
-  return { n, skipped, methods: methods.map((m) => m.id), metrics };
+  return { n, skipped, methods: methods.map((m) => m.id), metrics, timing: clock.result(n) };
 }

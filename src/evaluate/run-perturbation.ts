@@ -11,6 +11,7 @@ import type { Batch, SequenceClassifier } from "../models/index.js";
 import { noGrad } from "../tensor/index.js";
 import { checkLabels, type LabelledText } from "./labels.js";
 import { STEPS } from "./fractions.js";
+import { MethodClock, type MethodTiming } from "./timing.js";
 import {
   aggregate,
   generateInputs,
@@ -37,12 +38,6 @@ export interface PerturbationMetrics {
   AUAC: number;
   AUPC: number;
   "AU-MSE": number;
-}
-
-export interface MethodTiming {
-  /** Explanation time of this method over all samples, seconds (the perturbed forward passes excluded). */
-  total_s: number;
-  per_sample_ms: number;
 }
 
 export interface PerturbationResult {
@@ -161,7 +156,7 @@ export function evaluatePerturbation(
   checkLabels(model, samples);
   const methods: Method[] = methodIds.map(getMethod);
   const curves = new Map<string, PerturbationCurves[]>(methods.map((m) => [m.id, []]));
-  const explainMs = new Map<string, number>(methods.map((m) => [m.id, 0]));
+  const clock = new MethodClock(methodIds);
   let forwardMs = 0;
   let perturbedRows = 0;
   const start = performance.now();
@@ -174,12 +169,10 @@ export function evaluatePerturbation(
       steps: opts.steps ?? 50,
       seed: sampleSeed(opts.seed, i),
     };
-    const relevances = methods.map((method) => {
-      const t0 = performance.now();
-      const { attributions } = method.run({ model, batch, target: sample.label, options });
-      explainMs.set(method.id, explainMs.get(method.id)! + performance.now() - t0);
-      return attributions;
-    });
+    const relevances = methods.map(
+      (method) =>
+        clock.time(method.id, () => method.run({ model, batch, target: sample.label, options })).attributions,
+    );
     const t0 = performance.now();
     const pm = sampleModel(model, batch, relevances);
     forwardMs += performance.now() - t0;
@@ -195,7 +188,7 @@ export function evaluatePerturbation(
     methods: methods.map((m) => m.id),
     metrics: {},
     curves: {},
-    timing: {},
+    timing: clock.result(n),
     seed: opts.seed,
     total_s: (performance.now() - start) / 1000,
     forward_s: forwardMs / 1000,
@@ -205,8 +198,6 @@ export function evaluatePerturbation(
     const s = aggregate(curves.get(m.id)!);
     result.metrics[m.id] = { AUAC: s.AUAC, AUPC: s.AUPC, "AU-MSE": s["AU-MSE"] };
     result.curves[m.id] = s.curves;
-    const ms = explainMs.get(m.id)!;
-    result.timing[m.id] = { total_s: ms / 1000, per_sample_ms: ms / n };
   }
   return result;
 }
