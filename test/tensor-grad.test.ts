@@ -42,6 +42,14 @@ test("reshape, permute, transpose, slice, concat", () => {
   gradcheck(([x]) => T.reshape(x!, [3, -1]), [r(2, 3, 2)]);
   gradcheck(([x]) => T.permute(x!, [2, 0, 1]), [r(2, 3, 4)]);
   gradcheck(([x]) => T.transpose(x!, 0, 2), [r(2, 3, 4)]);
+  gradcheck(([x]) => T.permute(x!, [0, 2, 1, 3]), [r(2, 3, 2, 4)]); // last dimension kept: runs copied
+  const x = r(2, 3, 2, 4);
+  const p = T.permute(x, [0, 2, 1, 3]);
+  for (let a = 0; a < 2; a++)
+    for (let b = 0; b < 3; b++)
+      for (let c = 0; c < 2; c++)
+        for (let d = 0; d < 4; d++)
+          assert.equal(p.data[((a * 2 + c) * 3 + b) * 4 + d], x.data[((a * 3 + b) * 2 + c) * 4 + d]);
   gradcheck(([x]) => T.slice(x!, 1, 1, 3), [r(2, 4, 3)]);
   gradcheck(([a, b]) => T.concat([a!, b!], 1), [r(2, 1, 3), r(2, 2, 3)]);
 });

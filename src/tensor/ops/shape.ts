@@ -28,13 +28,28 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
     );
   const shape = perm.map((p) => x.shape[p]!);
   const inStrides = stridesOf(x.shape);
-  const strides = perm.map((p) => inStrides[p]!);
-  const index = gatherIndex(shape, strides);
+  // Runs of the last dimension stay contiguous when it keeps its place (e.g. splitting heads):
+  // index the runs and copy each in a tight loop.
+  const run = perm[rank - 1] === rank - 1 ? x.shape[rank - 1]! : 1;
+  const outer = run === 1 ? shape : shape.slice(0, -1);
+  const index = gatherIndex(
+    outer,
+    outer.map((_, i) => inStrides[perm[i]!]!),
+  );
   const out = allocate(x.dtype, x.size);
-  for (let i = 0; i < index.length; i++) out[i] = x.data[index[i]!]!;
+  const xd = x.data;
+  for (let r = 0; r < index.length; r++) {
+    const src = index[r]!;
+    const dst = r * run;
+    for (let j = 0; j < run; j++) out[dst + j] = xd[src + j]!;
+  }
   return result(out, shape, [x], (g) => {
     const gx = allocate(x.dtype, x.size);
-    for (let i = 0; i < index.length; i++) gx[index[i]!] = g[i]!;
+    for (let r = 0; r < index.length; r++) {
+      const src = index[r]!;
+      const dst = r * run;
+      for (let j = 0; j < run; j++) gx[src + j] = g[dst + j]!;
+    }
     addGrad(x, gx);
   });
 }
