@@ -75,6 +75,60 @@ test("max-flow: a textbook network with a known value", () => {
   ];
   for (const [u, v, c] of edges) g.addEdge(u, v, c);
   assert.ok(Math.abs(g.maxFlow(0, 5) - 23) < 1e-12);
+  assert.ok(Math.abs(g.maxFlow(0, 5) - 23) < 1e-12, "a query leaves the network unchanged");
+  assert.ok(Math.abs(g.maxFlow(2, 3) - 11) < 1e-12, "2→1→3 (4) and 2→4→3 (7)");
+});
+
+/** Edmonds–Karp on a dense capacity matrix: the reference for random networks. */
+function referenceMaxFlow(cap: number[][], s: number, t: number): number {
+  const n = cap.length;
+  const r = cap.map((row) => row.slice());
+  let flow = 0;
+  for (;;) {
+    const prev = new Array<number>(n).fill(-1);
+    prev[s] = s;
+    const queue = [s];
+    for (let q = 0; q < queue.length && prev[t] === -1; q++)
+      for (let v = 0; v < n; v++)
+        if (prev[v] === -1 && r[queue[q]!]![v]! > 1e-12) {
+          prev[v] = queue[q]!;
+          queue.push(v);
+        }
+    if (prev[t] === -1) return flow;
+    let f = Infinity;
+    for (let v = t; v !== s; v = prev[v]!) f = Math.min(f, r[prev[v]!]![v]!);
+    for (let v = t; v !== s; v = prev[v]!) {
+      r[prev[v]!]![v]! -= f;
+      r[v]![prev[v]!]! += f;
+    }
+    flow += f;
+  }
+}
+
+test("max-flow: random layered networks against Edmonds–Karp, many queries on one network", () => {
+  let seed = 5;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  for (let trial = 0; trial < 5; trial++) {
+    const T = 5;
+    const L = 3;
+    const n = (L + 1) * T;
+    const cap = Array.from({ length: n }, () => new Array<number>(n).fill(0));
+    const g = new FlowNetwork(n);
+    for (let l = L; l >= 1; l--)
+      for (let a = 0; a < T; a++)
+        for (let b = 0; b < T; b++) {
+          const c = rnd() < 0.3 ? 0 : rnd();
+          if (c > 0) {
+            g.addEdge(l * T + a, (l - 1) * T + b, c);
+            cap[l * T + a]![(l - 1) * T + b] = c;
+          }
+        }
+    for (let i = 0; i < T; i++)
+      for (let t = 0; t < T; t++) {
+        const want = referenceMaxFlow(cap, L * T + i, t);
+        assert.ok(Math.abs(g.maxFlow(L * T + i, t) - want) < 1e-9, `trial ${trial}: ${i} → ${t}`);
+      }
+  }
 });
 
 test("attention-flow: per output node, max-flows to every input node normalised to 1, summed", () => {
