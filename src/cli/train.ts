@@ -1,10 +1,11 @@
 /** `xait train`: train a sequence classifier on a labelled file and save it as a Hugging Face folder. */
+import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
-import { resolve } from "node:path";
-import { usageError } from "../errors.js";
+import { join, resolve } from "node:path";
+import { usageError, XaitError } from "../errors.js";
 import { parseConfig, SequenceClassifier } from "../models/index.js";
-import { saveModel } from "../models/folder-node.js";
+import { loadModel, saveModel } from "../models/folder-node.js";
 import { buildWordPieceVocabulary } from "../tokenize/index.js";
 import { mapLabels, splitDataset, type Example } from "../train/data.js";
 import { readDatasetFile } from "../train/data-node.js";
@@ -38,6 +39,9 @@ Architecture:
                          the vocabulary corpus and used to initialise the word embeddings with
                          PPMI-SVD vectors (positive PMI of windowed co-occurrences, truncated SVD)
   --freeze-embeddings    keep the word embeddings fixed during training (as the paper keeps BERT's)
+  --init DIR             start from a model folder: its weights, tokenizer, labels and architecture
+                         (--arch … --pretrain-text are then refused) — to train on, or to fine-tune
+                         on other data
   --crop-batches         xai-transformer: batch texts of similar length, each batch shortened to its
                          shortest text (final [SEP] kept), instead of equal lengths only — for long
                          documents, where few texts share a length
@@ -60,6 +64,38 @@ Examples:
   xait train --arch xai-transformer --train $XAIT_DATA/sst2/train.tsv --validation $XAIT_DATA/sst2/validation.tsv --out models/sst2-xai-transformer
   xait train --train tweets.csv --validation-fraction 0.1 --seed 42 --skip-bad-rows --out models/tweet-bert`;
 
+/** Flags that --init DIR takes from the model folder instead. */
+const INIT_FIXED = [
+  "arch",
+  "layers",
+  "hidden",
+  "heads",
+  "intermediate",
+  "max-length",
+  "vocab-size",
+  "min-frequency",
+  "pretrain-text",
+] as const;
+
+function labelMap(labels: readonly string[]): Record<string, number> {
+  return Object.fromEntries(labels.map((l, i) => [l, i]));
+}
+
+/** The command and best accuracy of the run that produced an --init model, when it was trained by xait. */
+function initTraining(dir: string): { command: string; bestValidationAccuracy: number } | null {
+  try {
+    const t = JSON.parse(readFileSync(join(dir, "training.json"), "utf8")) as {
+      command?: unknown;
+      bestValidationAccuracy?: unknown;
+    };
+    return typeof t.command === "string" && typeof t.bestValidationAccuracy === "number"
+      ? { command: t.command, bestValidationAccuracy: t.bestValidationAccuracy }
+      : null;
+  } catch {
+    return null;
+  }
+}
+
 function labelNames(id2label: Record<number, string>, n: number): string[] {
   return Array.from({ length: n }, (_, i) => id2label[i] ?? `LABEL_${i}`);
 }
@@ -68,17 +104,18 @@ async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      arch: { type: "string", default: "bert" },
+      arch: { type: "string" },
       layers: { type: "string" },
-      hidden: { type: "string", default: "256" },
-      heads: { type: "string", default: "4" },
+      hidden: { type: "string" },
+      heads: { type: "string" },
       intermediate: { type: "string" },
-      "max-length": { type: "string", default: "128" },
-      "vocab-size": { type: "string", default: "16000" },
-      "min-frequency": { type: "string", default: "2" },
+      "max-length": { type: "string" },
+      "vocab-size": { type: "string" },
+      "min-frequency": { type: "string" },
       "pretrain-text": { type: "string" },
       "freeze-embeddings": { type: "boolean", default: false },
       "crop-batches": { type: "boolean", default: false },
+      init: { type: "string" },
       train: { type: "string" },
       validation: { type: "string" },
       "validation-fraction": { type: "string" },
@@ -98,9 +135,19 @@ async function run(argv: string[]): Promise<number> {
       dtype: { type: "string", default: "f16" },
     },
   });
-  const arch = values.arch!;
+  const initDir = values.init;
+  if (initDir !== undefined) {
+    const fixed = INIT_FIXED.find((k) => values[k] !== undefined);
+    if (fixed) throw usageError(`--init DIR takes the architecture and vocabulary from DIR; drop --${fixed}`);
+  }
+  // --init: continue from a model folder (its weights, tokenizer and labels)
+  const base = initDir === undefined ? undefined : loadModel(resolve(initDir));
+  if (base && !base.tokenizer) throw new XaitError(`--init ${initDir}: the model folder has no tokenizer`);
+  const arch = base ? base.config.modelType : (values.arch ?? "bert");
   if (arch !== "bert" && arch !== "xai-transformer")
-    throw usageError(`--arch must be bert or xai-transformer, got '${arch}'`);
+    throw usageError(
+      `--${base ? `init model is a ${arch}; xait trains` : `arch must be`} bert or xai-transformer${base ? "" : `, got '${arch}'`}`,
+    );
   if (!values.train) throw usageError("--train FILE is required (see xait train --help)");
   if (!values.out) throw usageError("--out DIR is required (see xait train --help)");
   if (!values.validation && values["validation-fraction"] === undefined)
@@ -108,12 +155,13 @@ async function run(argv: string[]): Promise<number> {
   if (values.dtype !== "f16" && values.dtype !== "f32")
     throw usageError(`--dtype must be f16 or f32, got '${values.dtype}'`);
   const int = (name: string, v: string | undefined, min = 1) => numberFlag(name, v, { integer: true, min });
-  const hidden = int("hidden", values.hidden)!;
-  const heads = int("heads", values.heads)!;
+  const hidden = base?.config.hiddenSize ?? int("hidden", values.hidden ?? "256")!;
+  const heads = base?.config.numHeads ?? int("heads", values.heads ?? "4")!;
   if (hidden % heads !== 0) throw usageError(`--hidden ${hidden} must be divisible by --heads ${heads}`);
-  const layers = int("layers", values.layers) ?? (arch === "bert" ? 4 : 3);
-  const intermediate = int("intermediate", values.intermediate) ?? 4 * hidden;
-  const maxLength = int("max-length", values["max-length"], 4)!;
+  const layers = base?.config.numLayers ?? int("layers", values.layers) ?? (arch === "bert" ? 4 : 3);
+  const intermediate =
+    base?.config.intermediateSize ?? int("intermediate", values.intermediate) ?? 4 * hidden;
+  const maxLength = base?.config.maxPositions ?? int("max-length", values["max-length"] ?? "128", 4)!;
   const opts = {
     epochs: int("epochs", values.epochs)!,
     batchSize: int("batch-size", values["batch-size"])!,
@@ -151,7 +199,7 @@ async function run(argv: string[]): Promise<number> {
     validRows = split.validation;
   }
   if (limit) trainRows = trainRows.slice(0, limit);
-  const mapping = mapLabels(trainRows);
+  const mapping = mapLabels(trainRows, base ? labelMap(base.config.labels) : undefined);
   const validIds = mapLabels(validRows, mapping.label2id).ids;
   const labels = labelNames(mapping.id2label, mapping.numClasses);
 
@@ -160,26 +208,30 @@ async function run(argv: string[]): Promise<number> {
     readDatasetFile(f, { skipBadRows: true }).examples.map((e) => e.text.replace(/<br\s*\/?>/gi, " ")),
   );
   const trainText = trainRows.map((e) => (e.pair ? `${e.text} ${e.pair}` : e.text));
-  const tokenizer = buildWordPieceVocabulary([...trainText, ...pretrainText], {
-    vocabSize: int("vocab-size", values["vocab-size"]),
-    minFrequency: int("min-frequency", values["min-frequency"]),
-  });
-  const config = parseConfig(
-    JSON.stringify({
-      model_type: arch,
-      vocab_size: tokenizer.vocabSize,
-      hidden_size: hidden,
-      num_hidden_layers: layers,
-      num_attention_heads: heads,
-      ...(arch === "bert" ? { intermediate_size: intermediate, hidden_act: "gelu" } : {}),
-      max_position_embeddings: maxLength,
-      type_vocab_size: 2,
-      layer_norm_eps: arch === "bert" ? 1e-12 : 1e-5,
-      pad_token_id: tokenizer.special.pad,
-      id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
-    }),
-  );
-  const model = SequenceClassifier.initialise(config, opts.seed, tokenizer);
+  const tokenizer =
+    base?.tokenizer ??
+    buildWordPieceVocabulary([...trainText, ...pretrainText], {
+      vocabSize: int("vocab-size", values["vocab-size"] ?? "16000"),
+      minFrequency: int("min-frequency", values["min-frequency"] ?? "2"),
+    });
+  const config =
+    base?.config ??
+    parseConfig(
+      JSON.stringify({
+        model_type: arch,
+        vocab_size: tokenizer.vocabSize,
+        hidden_size: hidden,
+        num_hidden_layers: layers,
+        num_attention_heads: heads,
+        ...(arch === "bert" ? { intermediate_size: intermediate, hidden_act: "gelu" } : {}),
+        max_position_embeddings: maxLength,
+        type_vocab_size: 2,
+        layer_norm_eps: arch === "bert" ? 1e-12 : 1e-5,
+        pad_token_id: tokenizer.special.pad,
+        id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
+      }),
+    );
+  const model = base ?? SequenceClassifier.initialise(config, opts.seed, tokenizer);
   let pretrained = 0;
   if (pretrainText.length) {
     const t0 = Date.now();
@@ -229,6 +281,7 @@ async function run(argv: string[]): Promise<number> {
       validationFraction: fraction ?? null,
       limit: limit ?? null,
       freezeEmbeddings: values["freeze-embeddings"],
+      init: base ? { dir: initDir, training: initTraining(resolve(initDir!)) } : null,
     },
     data: {
       train: values.train,

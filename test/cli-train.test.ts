@@ -1,0 +1,102 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadModel } from "../src/models/folder-node.js";
+
+const dir = mkdtempSync(join(tmpdir(), "xait-train-cli-"));
+const words = ["the", "movie", "film", "plot", "was", "very", "actors"];
+const rows = Array.from({ length: 48 }, (_, i) => {
+  const text = `${words[i % 7]} ${words[(i * 3) % 7]} ${i % 2 ? "good" : "dull"} ${words[(i * 5) % 7]}`;
+  return `${text}\t${i % 2}`;
+});
+const train = join(dir, "train.tsv");
+writeFileSync(train, ["sentence\tlabel", ...rows.slice(0, 40)].join("\n") + "\n");
+const valid = join(dir, "valid.tsv");
+writeFileSync(valid, ["sentence\tlabel", ...rows.slice(40)].join("\n") + "\n");
+
+const xait = (args: string[]) =>
+  spawnSync(process.execPath, ["bin/xait.js", ...args], {
+    encoding: "utf8",
+    env: { ...process.env, XAIT_BACKEND: "js" },
+  });
+
+const TINY = [
+  "--layers",
+  "1",
+  "--hidden",
+  "16",
+  "--heads",
+  "2",
+  "--intermediate",
+  "32",
+  "--max-length",
+  "16",
+];
+const DATA = ["--train", train, "--validation", valid, "--min-frequency", "1"];
+
+test("xait train writes the model folder; --init continues from it with its vocabulary and labels", () => {
+  const first = join(dir, "first");
+  const a = xait(["train", ...TINY, ...DATA, "--epochs", "2", "--lr", "3e-3", "--out", first]);
+  assert.equal(a.status, 0, a.stderr);
+  for (const f of ["config.json", "model.safetensors", "tokenizer.json", "training.json"])
+    assert.ok(existsSync(join(first, f)), f);
+
+  const second = join(dir, "second");
+  const b = xait([
+    "train",
+    "--init",
+    first,
+    "--train",
+    train,
+    "--validation",
+    valid,
+    "--epochs",
+    "1",
+    "--out",
+    second,
+  ]);
+  assert.equal(b.status, 0, b.stderr);
+  const m1 = loadModel(first);
+  const m2 = loadModel(second);
+  assert.deepEqual(m2.config.labels, m1.config.labels);
+  assert.equal(m2.config.hiddenSize, 16);
+  assert.equal(
+    readFileSync(join(second, "tokenizer.json"), "utf8"),
+    readFileSync(join(first, "tokenizer.json"), "utf8"),
+  );
+  const record = JSON.parse(readFileSync(join(second, "training.json"), "utf8"));
+  assert.equal(record.options.init.dir, first);
+  assert.match(record.options.init.training.command, /^xait train --layers 1/);
+  // training went on from the first model's weights, not from a fresh initialisation
+  const w1 = m1.params.get(m1.layout.word)!.data;
+  const w2 = m2.params.get(m2.layout.word)!.data;
+  let diff = 0;
+  for (let i = 0; i < w1.length; i++) diff = Math.max(diff, Math.abs(w1[i]! - w2[i]!));
+  assert.ok(diff > 0 && diff < 0.05, `largest change of a word embedding ${diff}`);
+});
+
+test("xait train --init refuses architecture and vocabulary flags, and a missing folder", () => {
+  const r = xait(["train", "--init", join(dir, "first"), "--hidden", "32", ...DATA, "--out", join(dir, "x")]);
+  assert.equal(r.status, 2);
+  assert.match(
+    r.stderr,
+    /^error: --init DIR takes the architecture and vocabulary from DIR; drop --hidden\n$/,
+  );
+  const m = xait([
+    "train",
+    "--init",
+    join(dir, "nope"),
+    "--train",
+    train,
+    "--validation",
+    valid,
+    "--out",
+    join(dir, "y"),
+  ]);
+  assert.equal(m.status, 1);
+  assert.match(m.stderr, /model folder .*nope does not exist/);
+  assert.equal(m.stderr.trim().split("\n").length, 1);
+});
