@@ -135,6 +135,12 @@ async function run(argv: string[]): Promise<number> {
       dtype: { type: "string", default: "f16" },
     },
   });
+  if (!values.train) throw usageError("--train FILE is required (see xait train --help)");
+  if (!values.out) throw usageError("--out DIR is required (see xait train --help)");
+  if (!values.validation && values["validation-fraction"] === undefined)
+    throw usageError("give --validation FILE or --validation-fraction F");
+  if (values.dtype !== "f16" && values.dtype !== "f32")
+    throw usageError(`--dtype must be f16 or f32, got '${values.dtype}'`);
   const initDir = values.init;
   if (initDir !== undefined) {
     const fixed = INIT_FIXED.find((k) => values[k] !== undefined);
@@ -146,14 +152,10 @@ async function run(argv: string[]): Promise<number> {
   const arch = base ? base.config.modelType : (values.arch ?? "bert");
   if (arch !== "bert" && arch !== "xai-transformer")
     throw usageError(
-      `--${base ? `init model is a ${arch}; xait trains` : `arch must be`} bert or xai-transformer${base ? "" : `, got '${arch}'`}`,
+      base
+        ? `--init ${initDir} is a ${arch} model; xait trains bert or xai-transformer`
+        : `--arch must be bert or xai-transformer, got '${arch}'`,
     );
-  if (!values.train) throw usageError("--train FILE is required (see xait train --help)");
-  if (!values.out) throw usageError("--out DIR is required (see xait train --help)");
-  if (!values.validation && values["validation-fraction"] === undefined)
-    throw usageError("give --validation FILE or --validation-fraction F");
-  if (values.dtype !== "f16" && values.dtype !== "f32")
-    throw usageError(`--dtype must be f16 or f32, got '${values.dtype}'`);
   const int = (name: string, v: string | undefined, min = 1) => numberFlag(name, v, { integer: true, min });
   const hidden = base?.config.hiddenSize ?? int("hidden", values.hidden ?? "256")!;
   const heads = base?.config.numHeads ?? int("heads", values.heads ?? "4")!;
