@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readLabelledFile, sampleRows } from "../src/cli/evaluate-common.js";
-import { splitDataset } from "../src/train/data.js";
+import { readLabelledFile } from "../src/cli/evaluate-common.js";
+import { seededSubset, splitDataset } from "../src/train/data.js";
 import { readDatasetFile } from "../src/train/data-node.js";
 import { tinyModel } from "./helpers/tiny-models.js";
 
@@ -48,7 +48,7 @@ test("--sample N: a fixed seeded subset in file order; --limit and --sample toge
   assert.deepEqual(pick("3"), a, "same seed, same subset");
   assert.notDeepEqual(pick("4"), a, "another seed, another subset");
   assert.ok(a.some((i) => i < 25) && a.some((i) => i >= 25), "drawn from the whole file");
-  assert.deepEqual(sampleRows([1, 2, 3], 5, 1), [1, 2, 3]);
+  assert.deepEqual(seededSubset([1, 2, 3], 5, 1).chosen, [1, 2, 3]);
   assert.throws(
     () => readLabelledFile(model, { data: file, sample: "10", limit: "5" }),
     /--limit N or --sample N, not both/,

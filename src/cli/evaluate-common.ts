@@ -7,9 +7,8 @@ import { labelIds, type LabelledText } from "../evaluate/labels.js";
 import type { MethodTiming } from "../evaluate/timing.js";
 import type { SequenceClassifier } from "../models/index.js";
 import { backendInfo, initBackend } from "../tensor/backends.js";
-import { Random } from "../tensor/index.js";
 import { readDatasetFile } from "../train/data-node.js";
-import { splitDataset } from "../train/data.js";
+import { seededSubset, splitDataset } from "../train/data.js";
 import { numberFlag, writeFileAtomic } from "./io.js";
 
 /** Options of every subcommand reading a labelled data file. */
@@ -64,19 +63,6 @@ export function limitFlag(value: string | undefined): number | undefined {
 }
 
 /**
- * A fixed subset of `n` of the rows, drawn with the seed and kept in file order (all rows when
- * n ≥ their number).
- */
-export function sampleRows<T>(rows: readonly T[], n: number, seed: number): T[] {
-  if (n >= rows.length) return [...rows];
-  const chosen = new Random(seed)
-    .shuffle(rows.map((_, i) => i))
-    .slice(0, n)
-    .sort((a, b) => a - b);
-  return chosen.map((i) => rows[i]!);
-}
-
-/**
  * The first --limit rows (or a seeded --sample of rows) of a labelled file with their true classes as the model's class ids
  * (label names matched against the model's labels; integer labels are class ids).
  */
@@ -102,7 +88,7 @@ export function readLabelledFile(
     fraction === undefined ? ds.examples : splitDataset(ds.examples, fraction, seed).validation;
   const rows =
     sample !== undefined
-      ? sampleRows(examples, sample, seed)
+      ? seededSubset(examples, sample, seed).chosen
       : limit === undefined
         ? examples
         : examples.slice(0, limit);

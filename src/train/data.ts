@@ -450,13 +450,25 @@ export function splitDataset<T>(
   if (!(fraction >= 0 && fraction <= 1)) {
     throw new XaitError(`validation fraction ${fraction} is not between 0 and 1`);
   }
+  const { chosen, rest } = seededSubset(examples, Math.round(fraction * examples.length), seed);
+  return { train: rest, validation: chosen };
+}
+
+/**
+ * The first `count` examples of a seeded shuffle (all of them when count ≥ their number), and the
+ * others; both kept in their original order.
+ */
+export function seededSubset<T>(
+  examples: readonly T[],
+  count: number,
+  seed: number,
+): { chosen: T[]; rest: T[] } {
   const n = examples.length;
   const order = new Random(seed).shuffle(Array.from({ length: n }, (_, i) => i));
   const held = new Uint8Array(n);
-  const nValidation = Math.round(fraction * n);
-  for (let i = 0; i < nValidation; i++) held[order[i]] = 1;
-  const train: T[] = [];
-  const validation: T[] = [];
-  examples.forEach((e, i) => (held[i] ? validation : train).push(e));
-  return { train, validation };
+  for (let i = 0; i < Math.min(count, n); i++) held[order[i]!] = 1;
+  const chosen: T[] = [];
+  const rest: T[] = [];
+  examples.forEach((e, i) => (held[i] ? chosen : rest).push(e));
+  return { chosen, rest };
 }
