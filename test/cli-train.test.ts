@@ -100,3 +100,47 @@ test("xait train --init refuses architecture and vocabulary flags, and a missing
   assert.match(m.stderr, /model folder .*nope does not exist/);
   assert.equal(m.stderr.trim().split("\n").length, 1);
 });
+
+test("xait train --pretrain-std scales the PPMI-SVD word vectors, and needs --pretrain-text", () => {
+  const out = join(dir, "pretrained");
+  // lr 0: the saved weights are the initial ones
+  const r = xait([
+    "train",
+    ...TINY,
+    ...DATA,
+    "--pretrain-text",
+    train,
+    "--pretrain-std",
+    "0.5",
+    "--lr",
+    "0",
+    "--epochs",
+    "1",
+    "--out",
+    out,
+  ]);
+  assert.equal(r.status, 0, r.stderr);
+  const m = loadModel(out);
+  const H = m.config.hiddenSize;
+  const table = m.params.get(m.layout.word)!.data;
+  const rowStd = (id: number) => {
+    let ss = 0;
+    for (let j = 0; j < H; j++) ss += table[id * H + j]! ** 2;
+    return Math.sqrt(ss / H);
+  };
+  // words of the text get vectors at the requested scale (their mean square is 0.5²); unseen
+  // tokens such as [UNK] keep the initialiser's 0.02
+  const seen = ["movie", "good", "dull", "the"].map((w) => m.tokenizer!.encode(w).ids[1]!);
+  const meanSquare = seen.reduce((s, id) => s + rowStd(id) ** 2, 0) / seen.length;
+  assert.ok(meanSquare > 0.05 && meanSquare < 1, `mean square ${meanSquare}`);
+  assert.ok(rowStd(m.tokenizer!.special.unk) < 0.05);
+  const record = JSON.parse(readFileSync(join(out, "training.json"), "utf8"));
+  assert.equal(record.options.pretrainStd, 0.5);
+
+  const bad = xait(["train", ...TINY, ...DATA, "--pretrain-std", "0.5", "--out", join(dir, "z")]);
+  assert.equal(bad.status, 2);
+  assert.match(
+    bad.stderr,
+    /^error: --pretrain-std scales the --pretrain-text vectors; give --pretrain-text too\n$/,
+  );
+});

@@ -4,7 +4,7 @@ import { cpus } from "node:os";
 import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
 import { usageError, XaitError } from "../errors.js";
-import { parseConfig, SequenceClassifier } from "../models/index.js";
+import { INIT_STD, parseConfig, SequenceClassifier } from "../models/index.js";
 import { loadModel, saveModel } from "../models/folder-node.js";
 import { buildWordPieceVocabulary } from "../tokenize/index.js";
 import { mapLabels, splitDataset, type Example } from "../train/data.js";
@@ -38,6 +38,8 @@ Architecture:
   --pretrain-text F[,F]  unlabeled text (the text column of these files; labels are not read) added to
                          the vocabulary corpus and used to initialise the word embeddings with
                          PPMI-SVD vectors (positive PMI of windowed co-occurrences, truncated SVD)
+  --pretrain-std X       standard deviation the PPMI-SVD vectors are scaled to [0.02, the initialiser's];
+                         larger values keep more of them against the optimiser's updates
   --freeze-embeddings    keep the word embeddings fixed during training (as the paper keeps BERT's)
   --init DIR             start from a model folder: its weights, tokenizer, labels and architecture
                          (--arch … --pretrain-text are then refused) — to train on, or to fine-tune
@@ -75,6 +77,7 @@ const INIT_FIXED = [
   "vocab-size",
   "min-frequency",
   "pretrain-text",
+  "pretrain-std",
 ] as const;
 
 function labelMap(labels: readonly string[]): Record<string, number> {
@@ -113,6 +116,7 @@ async function run(argv: string[]): Promise<number> {
       "vocab-size": { type: "string" },
       "min-frequency": { type: "string" },
       "pretrain-text": { type: "string" },
+      "pretrain-std": { type: "string" },
       "freeze-embeddings": { type: "boolean", default: false },
       "crop-batches": { type: "boolean", default: false },
       init: { type: "string" },
@@ -179,6 +183,10 @@ async function run(argv: string[]): Promise<number> {
   const fraction = numberFlag("validation-fraction", values["validation-fraction"], { min: 0, max: 0.9 });
   const limit = int("limit", values.limit);
   const threads = int("threads", values.threads);
+  const pretrainStd = numberFlag("pretrain-std", values["pretrain-std"], { min: 0 });
+  if (pretrainStd !== undefined && !values["pretrain-text"])
+    throw usageError("--pretrain-std scales the --pretrain-text vectors; give --pretrain-text too");
+  if (pretrainStd === 0) throw usageError("--pretrain-std must be greater than 0");
 
   await initBackend({ threads });
   const started = Date.now();
@@ -250,7 +258,7 @@ async function run(argv: string[]): Promise<number> {
         ...(special.mask !== undefined ? [special.mask] : []),
       ]),
     });
-    pretrained = initialiseWordEmbeddings(model, vectors, hidden);
+    pretrained = initialiseWordEmbeddings(model, vectors, hidden, pretrainStd ?? INIT_STD);
     process.stderr.write(
       `PPMI-SVD word vectors for ${pretrained} of ${tokenizer.vocabSize} tokens from ${seqs.length} texts (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`,
     );
@@ -282,6 +290,7 @@ async function run(argv: string[]): Promise<number> {
       ...opts,
       validationFraction: fraction ?? null,
       limit: limit ?? null,
+      pretrainStd: values["pretrain-text"] ? (pretrainStd ?? INIT_STD) : null,
       freezeEmbeddings: values["freeze-embeddings"],
       init: base ? { dir: initDir, training: initTraining(resolve(initDir!)) } : null,
     },
@@ -374,8 +383,13 @@ async function run(argv: string[]): Promise<number> {
   }
 }
 
-/** Copy non-zero vectors into the word embedding rows, scaled to the initialiser's standard deviation (0.02). */
-function initialiseWordEmbeddings(model: SequenceClassifier, vectors: Float32Array, dim: number): number {
+/** Copy non-zero vectors into the word embedding rows, scaled to standard deviation `std`. */
+function initialiseWordEmbeddings(
+  model: SequenceClassifier,
+  vectors: Float32Array,
+  dim: number,
+  std: number,
+): number {
   const table = model.params.get(model.layout.word)!;
   let ss = 0;
   let n = 0;
@@ -383,7 +397,7 @@ function initialiseWordEmbeddings(model: SequenceClassifier, vectors: Float32Arr
     ss += vectors[i]! * vectors[i]!;
     if (vectors[i] !== 0) n++;
   }
-  const scale = n ? 0.02 / Math.sqrt(ss / n) : 0;
+  const scale = n ? std / Math.sqrt(ss / n) : 0;
   let rows = 0;
   for (let r = 0; r < vectors.length / dim; r++) {
     const row = vectors.subarray(r * dim, (r + 1) * dim);

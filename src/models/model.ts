@@ -63,6 +63,9 @@ export interface ForwardOptions {
 /** Mask value added to the scores of padding positions. */
 const MASKED = -1e9;
 
+/** Standard deviation of freshly initialised weights (BERT's initialiser range). */
+export const INIT_STD = 0.02;
+
 export class SequenceClassifier {
   readonly layout: Layout;
 
@@ -77,8 +80,8 @@ export class SequenceClassifier {
     }
   }
 
-  /** A model with freshly initialised weights (normal(0, 0.02), zero biases, unit LayerNorm). */
-  static initialise(config: ModelConfig, seed: number, tokenizer: Tokenizer | null = null, std = 0.02): SequenceClassifier {
+  /** A model with freshly initialised weights (normal(0, INIT_STD), zero biases, unit LayerNorm). */
+  static initialise(config: ModelConfig, seed: number, tokenizer: Tokenizer | null = null, std = INIT_STD): SequenceClassifier {
     const rng = new Random(seed);
     const params = new Map<string, Tensor>();
     for (const spec of parameterSpecs(config)) {
