@@ -7,7 +7,7 @@ import { usageError } from "../errors.js";
 /** The bundled default model: the more accurate of the bundled SST-2 models (docs/MODELS.md). */
 export const DEFAULT_MODEL = resolve(
   dirname(fileURLToPath(import.meta.url)),
-  "../../../models/sst2-xai-transformer",
+  "../../../models/sst2-bert",
 );
 
 /** Text lines from stdin (empty lines dropped); [] when stdin is a terminal. */
