@@ -5,10 +5,7 @@ import { fileURLToPath } from "node:url";
 import { usageError } from "../errors.js";
 
 /** The bundled default model: the more accurate of the bundled SST-2 models (docs/MODELS.md). */
-export const DEFAULT_MODEL = resolve(
-  dirname(fileURLToPath(import.meta.url)),
-  "../../../models/sst2-bert",
-);
+export const DEFAULT_MODEL = resolve(dirname(fileURLToPath(import.meta.url)), "../../../models/sst2-bert");
 
 /** Text lines from stdin (empty lines dropped); [] when stdin is a terminal. */
 export function readStdinLines(): string[] {
