@@ -5,12 +5,12 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Explanation } from "../src/explain/result.js";
 import { renderHtml } from "../src/report/html.js";
+import { tempDir } from "./helpers/temp-dir.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const HOSTILE = "<img src=x onerror=alert(1)>";
@@ -74,7 +74,7 @@ function signedIntensity(css: string): number {
 }
 
 test("HTML report in a real browser", { skip, timeout: 120_000 }, async (t) => {
-  const dir = process.env.XAIT_SCREENSHOT_DIR ?? mkdtempSync(join(tmpdir(), "xait-browser-"));
+  const dir = process.env.XAIT_SCREENSHOT_DIR ?? tempDir("xait-browser-");
   mkdirSync(dir, { recursive: true });
   const file = join(dir, "report.html");
   const good = explanation();

@@ -1,14 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { saveModel } from "../src/models/folder-node.js";
 import { METHOD_IDS } from "../src/explain/index.js";
 import { tinyModel } from "./helpers/tiny-models.js";
+import { tempDir } from "./helpers/temp-dir.js";
 
-const dir = mkdtempSync(join(tmpdir(), "xait-cli-"));
+const dir = tempDir("xait-cli-");
 const modelDir = join(dir, "model");
 saveModel(tinyModel("bert", 4), modelDir);
 

@@ -1,12 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadModel } from "../src/models/folder-node.js";
+import { tempDir } from "./helpers/temp-dir.js";
 
-const dir = mkdtempSync(join(tmpdir(), "xait-train-cli-"));
+const dir = tempDir("xait-train-cli-");
 const words = ["the", "movie", "film", "plot", "was", "very", "actors"];
 const rows = Array.from({ length: 48 }, (_, i) => {
   const text = `${words[i % 7]} ${words[(i * 3) % 7]} ${i % 2 ? "good" : "dull"} ${words[(i * 5) % 7]}`;

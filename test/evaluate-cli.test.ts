@@ -1,13 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { saveModel } from "../src/models/folder-node.js";
 import { tinyModel } from "./helpers/tiny-models.js";
+import { tempDir } from "./helpers/temp-dir.js";
 
-const dir = mkdtempSync(join(tmpdir(), "xait-evaluate-"));
+const dir = tempDir("xait-evaluate-");
 const model = join(dir, "model");
 saveModel(tinyModel("xai-transformer", 3), model);
 const data = join(dir, "data.tsv");

@@ -1,7 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { encodeInput, getMethod } from "../src/explain/index.js";
 import { evaluateRationale, rationaleAgreement, wordScores } from "../src/evaluate/rationale.js";
@@ -10,6 +9,7 @@ import { splitDataset } from "../src/train/data.js";
 import { readDatasetFile } from "../src/train/data-node.js";
 import { sstSamples, tweetSamples } from "../src/cli/evaluate-rationale.js";
 import { tinyModel } from "./helpers/tiny-models.js";
+import { tempDir } from "./helpers/temp-dir.js";
 
 const close = (a: number, b: number, eps = 1e-12) => assert.ok(Math.abs(a - b) <= eps, `${a} != ${b}`);
 
@@ -59,7 +59,7 @@ test("evaluateRationale on a tiny model: the mean of per-text agreements; empty 
 });
 
 test("tweets: the positive/negative tweets of the training command's held-out split, labelled classes", () => {
-  const dir = mkdtempSync(join(tmpdir(), "xait-rationale-"));
+  const dir = tempDir("xait-rationale-");
   const file = join(dir, "tweets.csv");
   const rows = ["textID,text,selected_text,sentiment", "x0,,,neutral"];
   const sentiments = ["positive", "negative", "neutral"];
@@ -90,7 +90,7 @@ test("tweets: the positive/negative tweets of the training command's held-out sp
 });
 
 test("sst-trees: binary sentences, rationale = words with the gold polarity", () => {
-  const dir = mkdtempSync(join(tmpdir(), "xait-rationale-"));
+  const dir = tempDir("xait-rationale-");
   const file = join(dir, "dev.txt");
   writeFileSync(
     file,

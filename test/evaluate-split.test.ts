@@ -1,15 +1,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readLabelledFile } from "../src/cli/evaluate-common.js";
 import { seededSubset, splitDataset } from "../src/train/data.js";
 import { readDatasetFile } from "../src/train/data-node.js";
 import { tinyModel } from "./helpers/tiny-models.js";
+import { tempDir } from "./helpers/temp-dir.js";
 
 test("--validation-fraction evaluates exactly the part that xait train held out", () => {
-  const file = join(mkdtempSync(join(tmpdir(), "xait-split-")), "d.tsv");
+  const file = join(tempDir("xait-split-"), "d.tsv");
   const words = ["good", "bad", "movie", "film", "very", "not"];
   const rows = Array.from({ length: 20 }, (_, i) => `${words[i % 6]} ${words[(i * 5) % 6]} ${i}\t${i % 2}`);
   writeFileSync(file, ["sentence\tlabel", ...rows].join("\n") + "\n");
@@ -29,7 +29,7 @@ test("--validation-fraction evaluates exactly the part that xait train held out"
 });
 
 test("--sample N: a fixed seeded subset in file order; --limit and --sample together are refused", () => {
-  const file = join(mkdtempSync(join(tmpdir(), "xait-sample-")), "d.tsv");
+  const file = join(tempDir("xait-sample-"), "d.tsv");
   const rows = Array.from({ length: 50 }, (_, i) => `text number ${i}\t${i < 25 ? 0 : 1}`);
   writeFileSync(file, ["sentence\tlabel", ...rows].join("\n") + "\n");
   const model = tinyModel("bert", 1);

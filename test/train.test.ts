@@ -1,7 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, existsSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { makeBatch, parseConfig, SequenceClassifier } from "../src/models/index.js";
 import { loadModel, saveModel } from "../src/models/folder-node.js";
@@ -11,6 +10,7 @@ import { train } from "../src/train/trainer.js";
 import { AdamW, linearSchedule } from "../src/train/optimizer.js";
 import { cropToShortest, epochBatches, type EncodedExample } from "../src/train/batches.js";
 import { Tensor } from "../src/tensor/index.js";
+import { tempDir } from "./helpers/temp-dir.js";
 
 const WORDS = ["the", "movie", "film", "plot", "was", "is", "a", "very", "quite", "story", "actors", "and"];
 
@@ -118,7 +118,7 @@ test("AdamW: the first step moves each weight by lr against the gradient's sign,
 });
 
 test("saving is atomic: the folder is replaced whole, no temporary files remain, and it loads back", () => {
-  const dir = join(mkdtempSync(join(tmpdir(), "xait-save-")), "model");
+  const dir = join(tempDir("xait-save-"), "model");
   const { model } = setup("bert");
   saveModel(model, dir, { extra: { "training.json": "{}\n" } });
   saveModel(model, dir, { dtype: "F16", extra: { "training.json": '{"second":true}\n' } });
