@@ -143,4 +143,17 @@ test("xait train --pretrain-std scales the PPMI-SVD word vectors, and needs --pr
     bad.stderr,
     /^error: --pretrain-std scales the --pretrain-text vectors; give --pretrain-text too\n$/,
   );
+  const zero = xait([
+    "train",
+    ...TINY,
+    ...DATA,
+    "--pretrain-text",
+    train,
+    "--pretrain-std",
+    "0",
+    "--out",
+    join(dir, "z"),
+  ]);
+  assert.equal(zero.status, 2);
+  assert.match(zero.stderr, /^error: --pretrain-std must be greater than 0, got 0\n$/);
 });

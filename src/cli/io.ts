@@ -29,7 +29,7 @@ export function writeFileAtomic(path: string, content: string | Uint8Array): voi
 export function numberFlag(
   name: string,
   value: string | undefined,
-  opts: { integer?: boolean; min?: number; max?: number } = {},
+  opts: { integer?: boolean; min?: number; above?: number; max?: number } = {},
 ): number | undefined {
   if (value === undefined) return undefined;
   const v = Number(value);
@@ -37,6 +37,8 @@ export function numberFlag(
     throw usageError(`--${name} must be ${opts.integer ? "an integer" : "a number"}, got '${value}'`);
   if (opts.min !== undefined && v < opts.min)
     throw usageError(`--${name} must be at least ${opts.min}, got ${v}`);
+  if (opts.above !== undefined && v <= opts.above)
+    throw usageError(`--${name} must be greater than ${opts.above}, got ${v}`);
   if (opts.max !== undefined && v > opts.max)
     throw usageError(`--${name} must be at most ${opts.max}, got ${v}`);
   return v;

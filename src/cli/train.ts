@@ -183,10 +183,9 @@ async function run(argv: string[]): Promise<number> {
   const fraction = numberFlag("validation-fraction", values["validation-fraction"], { min: 0, max: 0.9 });
   const limit = int("limit", values.limit);
   const threads = int("threads", values.threads);
-  const pretrainStd = numberFlag("pretrain-std", values["pretrain-std"], { min: 0 });
+  const pretrainStd = numberFlag("pretrain-std", values["pretrain-std"], { above: 0 });
   if (pretrainStd !== undefined && !values["pretrain-text"])
     throw usageError("--pretrain-std scales the --pretrain-text vectors; give --pretrain-text too");
-  if (pretrainStd === 0) throw usageError("--pretrain-std must be greater than 0");
 
   await initBackend({ threads });
   const started = Date.now();
