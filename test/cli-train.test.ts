@@ -157,3 +157,19 @@ test("xait train --pretrain-std scales the PPMI-SVD word vectors, and needs --pr
   assert.equal(zero.status, 2);
   assert.match(zero.stderr, /^error: --pretrain-std must be greater than 0, got 0\n$/);
 });
+
+test("xait train --ema records both accuracies per epoch, and refuses a decay outside (0, 1)", () => {
+  const out = join(dir, "ema");
+  const r = xait(["train", ...TINY, ...DATA, "--epochs", "2", "--lr", "3e-3", "--ema", "0.9", "--out", out]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /epoch 1: .*validation accuracy [\d.]+ \(averaged weights; last step's [\d.]+\)/);
+  const record = JSON.parse(readFileSync(join(out, "training.json"), "utf8"));
+  assert.equal(record.options.averageDecay, 0.9);
+  for (const e of record.epochs) assert.equal(typeof e.lastStepValidationAccuracy, "number");
+  for (const bad of ["1", "0", "x"]) {
+    const b = xait(["train", ...TINY, ...DATA, "--ema", bad, "--out", join(dir, "ema-bad")]);
+    assert.equal(b.status, 2, b.stderr);
+    assert.match(b.stderr, /--ema must be/);
+    assert.equal(existsSync(join(dir, "ema-bad")), false);
+  }
+});

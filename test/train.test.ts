@@ -8,6 +8,7 @@ import { buildWordPieceVocabulary } from "../src/tokenize/index.js";
 import { Random, noGrad } from "../src/tensor/index.js";
 import { train } from "../src/train/trainer.js";
 import { AdamW, linearSchedule } from "../src/train/optimizer.js";
+import { WeightAverage } from "../src/train/average.js";
 import { cropToShortest, epochBatches, type EncodedExample } from "../src/train/batches.js";
 import { Tensor } from "../src/tensor/index.js";
 import { tempDir } from "./helpers/temp-dir.js";
@@ -158,4 +159,78 @@ test("xai-transformer with cropBatches: full batches of mixed lengths, and it st
     result.bestAccuracy >= 0.95,
     `accuracies ${result.epochs.map((e) => e.validationAccuracy).join(", ")}`,
   );
+});
+
+test("WeightAverage: warmed-up decay, swap exchanges the weights and swaps back", () => {
+  const p = Tensor.fromArray([1, 2], [2]);
+  const avg = new WeightAverage([p], 0.9);
+  p.data.set([3, 4]);
+  assert.equal(avg.currentDecay(), 0.1); // min(0.9, 1/10)
+  avg.update(); // 0.1·[1,2] + 0.9·[3,4]
+  p.data.set([5, 6]);
+  const d = 2 / 11;
+  avg.update();
+  avg.swap();
+  const want = [d * 2.8 + (1 - d) * 5, d * 3.8 + (1 - d) * 6];
+  want.forEach((w, i) => assert.ok(Math.abs(p.data[i]! - w) < 1e-5, `${p.data[i]} vs ${w}`));
+  assert.throws(() => avg.update(), /swapped/);
+  avg.swap();
+  assert.deepEqual([...p.data], [5, 6]);
+  for (let t = 0; t < 1000; t++) avg.update();
+  assert.equal(avg.currentDecay(), 0.9);
+  assert.throws(() => new WeightAverage([p], 1), /decay/);
+});
+
+test("averageDecay: each epoch evaluates and offers the moving average of the weights, training itself unchanged", () => {
+  const decay = 0.95;
+  // reference: plain training, with the moving average computed by hand after every step
+  const ref = setup("bert");
+  const refParams = ref.model.trainableParameters().map(([, t]) => t);
+  let manual = refParams.map((t) => Float64Array.from(t.data));
+  let updates = 0;
+  const manualAtEpoch: Float64Array[][] = [];
+  const refResult = train(
+    ref.model,
+    ref.data,
+    { ...OPTS, epochs: 3 },
+    {
+      evaluate: ref.evaluate,
+      onStep: () => {
+        const d = Math.min(decay, (1 + updates) / (10 + updates));
+        updates++;
+        manual = manual.map((a, k) => a.map((v, i) => d * v + (1 - d) * refParams[k]!.data[i]!));
+      },
+      onEpoch: () => manualAtEpoch.push(manual.map((a) => a.slice())),
+    },
+  );
+  const refLast = refParams.map((t) => Float32Array.from(t.data));
+
+  const avg = setup("bert");
+  const params = avg.model.trainableParameters().map(([, t]) => t);
+  const seenAtEpoch: Float32Array[][] = [];
+  const result = train(
+    avg.model,
+    avg.data,
+    { ...OPTS, epochs: 3, averageDecay: decay },
+    {
+      evaluate: avg.evaluate,
+      onEpoch: () => seenAtEpoch.push(params.map((t) => Float32Array.from(t.data))),
+    },
+  );
+  assert.equal(result.epochs.length, 3);
+  for (let e = 0; e < 3; e++) {
+    // the last-step accuracy is the plain run's; the offered weights are the moving average
+    assert.equal(result.epochs[e]!.lastStepValidationAccuracy, refResult.epochs[e]!.validationAccuracy);
+    let worst = 0;
+    seenAtEpoch[e]!.forEach((w, k) =>
+      w.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - manualAtEpoch[e]![k]![i]!)))),
+    );
+    assert.ok(
+      worst < 1e-5,
+      `epoch ${e + 1}: averaged weights differ from the hand-computed average by ${worst}`,
+    );
+  }
+  // after training the model holds the last step's weights, the same as without averaging
+  params.forEach((t, k) => assert.deepEqual(t.data, refLast[k]));
+  assert.equal(refResult.epochs[0]!.lastStepValidationAccuracy, undefined);
 });

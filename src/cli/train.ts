@@ -58,6 +58,8 @@ Data:
 Optimisation:
   --epochs N [3]  --batch-size N [32]  --lr X [5e-4]  --warmup X (fraction if < 1, else steps) [0.1]
   --weight-decay X [0.01]  --dropout X [0.1]  --seed N [42]  --threads N
+  --ema D                keep an exponential moving average of the weights (decay D per step, e.g.
+                         0.999) and evaluate and save the averaged weights at each epoch
 Output:
   --out DIR              model folder (replaced atomically at each better epoch)
   --dtype f16|f32        weight precision on disk [f16]
@@ -135,6 +137,7 @@ async function run(argv: string[]): Promise<number> {
       dropout: { type: "string", default: "0.1" },
       seed: { type: "string", default: "42" },
       threads: { type: "string" },
+      ema: { type: "string" },
       out: { type: "string" },
       dtype: { type: "string", default: "f16" },
     },
@@ -177,6 +180,7 @@ async function run(argv: string[]): Promise<number> {
     dropout: numberFlag("dropout", values.dropout, { min: 0, max: 0.99 })!,
     seed: int("seed", values.seed, 0)!,
     cropBatches: values["crop-batches"],
+    averageDecay: numberFlag("ema", values.ema, { above: 0, max: 0.99999 }),
   };
   if (opts.cropBatches && arch !== "xai-transformer")
     throw usageError("--crop-batches applies to --arch xai-transformer only (bert pads and masks)");
@@ -287,6 +291,7 @@ async function run(argv: string[]): Promise<number> {
       intermediate: arch === "bert" ? intermediate : 0,
       maxLength,
       ...opts,
+      averageDecay: opts.averageDecay ?? null,
       validationFraction: fraction ?? null,
       limit: limit ?? null,
       pretrainStd: values["pretrain-text"] ? (pretrainStd ?? INIT_STD) : null,
@@ -349,7 +354,11 @@ async function run(argv: string[]): Promise<number> {
           progress.done();
           record.epochs.push(r);
           process.stderr.write(
-            `epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, train accuracy ${r.trainAccuracy.toFixed(4)}, validation accuracy ${r.validationAccuracy.toFixed(4)} (${r.seconds.toFixed(0)} s)${best ? " — best, saved" : ""}\n`,
+            `epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, train accuracy ${r.trainAccuracy.toFixed(4)}, validation accuracy ${r.validationAccuracy.toFixed(4)}` +
+              (r.lastStepValidationAccuracy === undefined
+                ? ""
+                : ` (averaged weights; last step's ${r.lastStepValidationAccuracy.toFixed(4)})`) +
+              ` (${r.seconds.toFixed(0)} s)${best ? " — best, saved" : ""}\n`,
           );
           if (best) {
             record.bestEpoch = r.epoch;

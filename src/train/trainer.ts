@@ -7,6 +7,7 @@ import { makeBatch, type SequenceClassifier } from "../models/index.js";
 import { Random, crossEntropy } from "../tensor/index.js";
 import { cropToShortest, epochBatches, type EncodedExample } from "./batches.js";
 import { AdamW, linearSchedule } from "./optimizer.js";
+import { WeightAverage } from "./average.js";
 
 export interface TrainOptions {
   epochs: number;
@@ -26,20 +27,31 @@ export interface TrainOptions {
    * batch to its shortest text, keeping the final [SEP], instead of batching only equal lengths.
    */
   cropBatches?: boolean;
+  /**
+   * Keep an exponential moving average of the weights with this decay per step; each epoch then
+   * evaluates (and the best epoch keeps) the averaged weights instead of the last step's.
+   */
+  averageDecay?: number;
 }
 
 export interface EpochRecord {
   epoch: number;
   loss: number;
   trainAccuracy: number;
+  /** Accuracy of the weights the epoch offers as its checkpoint (the averaged ones with averageDecay). */
   validationAccuracy: number;
+  /** With averageDecay: accuracy of the last step's weights, for comparison. */
+  lastStepValidationAccuracy?: number;
   seconds: number;
 }
 
 export interface TrainHooks {
   /** Accuracy of the model on the validation examples. */
   evaluate(model: SequenceClassifier): number;
-  /** After each epoch; `best` is true when this epoch has the best validation accuracy so far. */
+  /**
+   * After each epoch, with the epoch's checkpoint weights in the model (the averaged ones with
+   * averageDecay); `best` is true when this epoch has the best validation accuracy so far.
+   */
   onEpoch?(record: EpochRecord, best: boolean): void;
   onStep?(step: number, total: number, loss: number, examplesPerSecond: number): void;
   /** Polled between steps; returning true stops training after the current step. */
@@ -73,6 +85,7 @@ export function train(
     named.map(([n]) => decays(n)),
     { weightDecay: opts.weightDecay },
   );
+  const average = opts.averageDecay === undefined ? null : new WeightAverage(params, opts.averageDecay);
   const rng = new Random(opts.seed);
   const dropoutRng = new Random(opts.seed ^ 0x9e3779b9);
   const maskFree = model.layout.attentionKind === "paper";
@@ -102,6 +115,7 @@ export function train(
         loss.backward();
         optimizer.clipGradients(opts.clipNorm ?? 1);
         optimizer.update(linearSchedule(step, total, warmup, opts.lr));
+        average?.update();
         step++;
         const C = model.numLabels;
         for (let r = 0; r < idx.length; r++) {
@@ -119,22 +133,29 @@ export function train(
       }
       if (stopped) break;
       for (const p of params) p.requiresGrad = false;
-      const validationAccuracy = hooks.evaluate(model);
-      for (const p of params) p.requiresGrad = true;
-      const record: EpochRecord = {
-        epoch,
-        loss: lossSum / seen,
-        trainAccuracy: correct / seen,
-        validationAccuracy,
-        seconds: (performance.now() - start) / 1000,
-      };
-      epochs.push(record);
-      const isBest = validationAccuracy > best;
-      if (isBest) {
-        best = validationAccuracy;
-        bestEpoch = epoch;
+      const lastStep = average ? hooks.evaluate(model) : undefined;
+      average?.swap();
+      try {
+        const validationAccuracy = hooks.evaluate(model);
+        const record: EpochRecord = {
+          epoch,
+          loss: lossSum / seen,
+          trainAccuracy: correct / seen,
+          validationAccuracy,
+          ...(lastStep === undefined ? {} : { lastStepValidationAccuracy: lastStep }),
+          seconds: (performance.now() - start) / 1000,
+        };
+        epochs.push(record);
+        const isBest = validationAccuracy > best;
+        if (isBest) {
+          best = validationAccuracy;
+          bestEpoch = epoch;
+        }
+        hooks.onEpoch?.(record, isBest);
+      } finally {
+        average?.swap();
       }
-      hooks.onEpoch?.(record, isBest);
+      for (const p of params) p.requiresGrad = true;
     }
   } finally {
     for (const p of params) {
