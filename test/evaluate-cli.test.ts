@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { saveModel } from "../src/models/folder-node.js";
 import { tinyModel } from "./helpers/tiny-models.js";
 import { tempDir } from "./helpers/temp-dir.js";
+import { formatSeconds } from "../src/cli/evaluate-common.js";
 
 const dir = tempDir("xait-evaluate-");
 const model = join(dir, "model");
@@ -177,4 +178,18 @@ test("bad input: one-line errors, exit 2 for usage errors and 1 for an unreadabl
     assert.match(r.stderr, /^error: /);
     assert.match(r.stderr, message);
   }
+});
+
+test("formatSeconds rounds before it splits a duration into units", () => {
+  const cases: [number, string][] = [
+    [0.0124, "12 ms"],
+    [0.9996, "1.0 s"],
+    [12.34, "12.3 s"],
+    [59.96, "1 min 0 s"],
+    [659.6, "11 min 0 s"],
+    [3031.2, "50 min 31 s"],
+    [3599.6, "1 h 0 min"],
+    [3929, "1 h 5 min"],
+  ];
+  for (const [s, want] of cases) assert.equal(formatSeconds(s), want, `${s} s`);
 });

@@ -161,11 +161,14 @@ export function evaluationProgress(label: string): {
   };
 }
 
+/** A duration for people: "850 ms", "12.5 s", "11 min 0 s", "1 h 5 min" (rounded before it is split). */
 export function formatSeconds(s: number): string {
-  if (s < 1) return `${Math.round(s * 1000)} ms`;
-  if (s < 60) return `${s.toFixed(1)} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
-  return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+  if (Math.round(s * 1000) < 1000) return `${Math.round(s * 1000)} ms`;
+  if (Math.round(s * 10) < 600) return `${(Math.round(s * 10) / 10).toFixed(1)} s`;
+  const whole = Math.round(s);
+  if (whole < 3600) return `${Math.floor(whole / 60)} min ${whole % 60} s`;
+  const minutes = Math.round(s / 60);
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
 /** Explanation time per method, e.g. "lrp 1.2 s (3.4 ms/sample), gi 0.9 s (2.6 ms/sample)". */
