@@ -9,8 +9,7 @@ export class WeightAverage {
   private readonly shadow: FloatArray[];
   private readonly scratch: Float64Array;
   private updates = 0;
-  /** True while the averaged weights are in the parameters (between swap() calls). */
-  swapped = false;
+  private exchanged = false;
 
   constructor(
     readonly params: Tensor[],
@@ -22,6 +21,11 @@ export class WeightAverage {
     this.scratch = new Float64Array(Math.max(0, ...params.map((p) => p.size)));
   }
 
+  /** True while the averaged weights are in the parameters (between two swap() calls). */
+  get swapped(): boolean {
+    return this.exchanged;
+  }
+
   /** The decay applied by the next update. */
   currentDecay(): number {
     return Math.min(this.decay, (1 + this.updates) / (10 + this.updates));
@@ -29,7 +33,7 @@ export class WeightAverage {
 
   /** Fold the parameters' current values into the average. */
   update(): void {
-    if (this.swapped) throw new Error("WeightAverage.update() while the averaged weights are swapped in");
+    if (this.exchanged) throw new Error("WeightAverage.update() while the averaged weights are swapped in");
     const d = this.currentDecay();
     this.updates++;
     this.params.forEach((p, k) => {
@@ -48,6 +52,6 @@ export class WeightAverage {
       p.data.set(a);
       a.set(t);
     });
-    this.swapped = !this.swapped;
+    this.exchanged = !this.exchanged;
   }
 }

@@ -1,6 +1,7 @@
 /**
  * The training loop: AdamW with linear warmup and decay, dropout, cross-entropy on padded batches,
- * validation after every epoch, the best epoch kept. Deterministic for a seed (and thread count).
+ * validation after every epoch (optionally of a moving average of the weights), the best epoch kept.
+ * Deterministic for a seed (and thread count).
  */
 import { XaitError } from "../errors.js";
 import { makeBatch, type SequenceClassifier } from "../models/index.js";
