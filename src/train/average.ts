@@ -9,6 +9,7 @@ export class WeightAverage {
   private readonly shadow: FloatArray[];
   private readonly scratch: Float64Array;
   private updates = 0;
+  /** True while the averaged weights are in the parameters (between two swap() calls). */
   private exchanged = false;
 
   constructor(
@@ -19,11 +20,6 @@ export class WeightAverage {
       throw new RangeError(`weight average decay must be in (0, 1), got ${decay}`);
     this.shadow = params.map((p) => p.data.slice());
     this.scratch = new Float64Array(Math.max(0, ...params.map((p) => p.size)));
-  }
-
-  /** True while the averaged weights are in the parameters (between two swap() calls). */
-  get swapped(): boolean {
-    return this.exchanged;
   }
 
   /** The decay applied by the next update. */
