@@ -79,12 +79,25 @@ test("xait train writes the model folder; --init continues from it with its voca
 });
 
 test("xait train --init refuses architecture and vocabulary flags, and a missing folder", () => {
-  const r = xait(["train", "--init", join(dir, "first"), "--hidden", "32", ...DATA, "--out", join(dir, "x")]);
-  assert.equal(r.status, 2);
-  assert.match(
-    r.stderr,
-    /^error: --init DIR takes the architecture and vocabulary from DIR; drop --hidden\n$/,
-  );
+  for (const flag of [["--hidden", "32"], ["--strip-html"]]) {
+    const r = xait([
+      "train",
+      "--init",
+      join(dir, "first"),
+      ...flag,
+      "--train",
+      train,
+      "--validation",
+      valid,
+      "--out",
+      join(dir, "x"),
+    ]);
+    assert.equal(r.status, 2);
+    assert.equal(
+      r.stderr,
+      `error: --init DIR takes the architecture and vocabulary from DIR; drop ${flag[0]}\n`,
+    );
+  }
   const m = xait([
     "train",
     "--init",
@@ -156,6 +169,18 @@ test("xait train --pretrain-std scales the PPMI-SVD word vectors, and needs --pr
   ]);
   assert.equal(zero.status, 2);
   assert.match(zero.stderr, /^error: --pretrain-std must be greater than 0, got 0\n$/);
+});
+
+test("xait train --strip-html saves a tokenizer that drops formatting tags, and records it", () => {
+  const out = join(dir, "strip-html");
+  const r = xait(["train", ...TINY, ...DATA, "--strip-html", "--epochs", "1", "--out", out]);
+  assert.equal(r.status, 0, r.stderr);
+  const m = loadModel(out);
+  assert.deepEqual(m.tokenizer!.encode("good<br />movie").tokens, ["[CLS]", "good", "movie", "[SEP]"]);
+  const record = JSON.parse(readFileSync(join(out, "training.json"), "utf8"));
+  assert.equal(record.options.stripHtml, true);
+  const plain = JSON.parse(readFileSync(join(dir, "first", "training.json"), "utf8"));
+  assert.equal(plain.options.stripHtml, false);
 });
 
 test("xait train --ema records both accuracies per epoch, and refuses a decay outside (0, 1)", () => {

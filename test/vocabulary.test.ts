@@ -164,6 +164,53 @@ test("the JSON has what Python tokenizers.Tokenizer.from_str needs", () => {
   );
 });
 
+test("stripHtml: formatting tags become spaces in the vocabulary and in the saved tokenizer", () => {
+  const texts = [
+    "A fine film.<br /><br />The END",
+    "<i>Great</i> cast<BR>and <p>plot</P>",
+    "a < b > c <3 <spoiler>",
+  ];
+  const plain = buildWordPieceVocabulary(texts, { minFrequency: 1 });
+  assert.deepEqual(plain.encode("film.<br />The").tokens, [
+    "[CLS]",
+    "film",
+    ".",
+    "<",
+    "br",
+    "/",
+    ">",
+    "the",
+    "[SEP]",
+  ]);
+  const t = buildWordPieceVocabulary(texts, { minFrequency: 1, stripHtml: true });
+  assert.deepEqual(t.encode("film.<br />The").tokens, ["[CLS]", "film", ".", "the", "[SEP]"]);
+  assert.deepEqual(t.encode("<I>Great</i>cast<br/>").tokens, ["[CLS]", "great", "cast", "[SEP]"]);
+  // a tag glued between two words still separates them
+  assert.deepEqual(t.encode("end<br>great").tokens, ["[CLS]", "end", "great", "[SEP]"]);
+  // not formatting tags: left as they are
+  assert.deepEqual(t.encode("a < b <3 <spoiler>").tokens.slice(1, -1), [
+    "a",
+    "<",
+    "b",
+    "<",
+    "3",
+    "<",
+    "spoiler",
+    ">",
+  ]);
+  const vocab = learnWordPieceVocabulary(texts, { minFrequency: 1, stripHtml: true });
+  assert.ok(!vocab.includes("br"), "no word learned from the tags");
+  assert.ok(vocab.includes("spoiler") && vocab.includes("<"));
+  const json = JSON.parse(t.toJSON()) as { normalizer: { type: string; normalizers: { type: string }[] } };
+  assert.equal(json.normalizer.type, "Sequence");
+  assert.deepEqual(
+    json.normalizer.normalizers.map((n) => n.type),
+    ["Replace", "BertNormalizer"],
+  );
+  const again = tokenizerFromJSON(t.toJSON());
+  for (const text of texts) assert.deepEqual(again.encode(text), t.encode(text));
+});
+
 test("bad options and empty training text are refused", () => {
   assert.throws(() => buildWordPieceVocabulary(TEXTS, { vocabSize: 0 }), XaitError);
   assert.throws(() => buildWordPieceVocabulary(TEXTS, { minFrequency: 1.5 }), XaitError);

@@ -35,6 +35,8 @@ Architecture:
   --max-length N         maximum tokens per input, special tokens included [128]
   --vocab-size N         vocabulary cap [16000]
   --min-frequency N      minimum count of a whole word in the vocabulary [2]
+  --strip-html           the tokenizer replaces HTML formatting tags (<br />, <i>, <p>, …) by a space;
+                         saved in tokenizer.json, so explaining and evaluating the model strip them too
   --pretrain-text F[,F]  unlabeled text (the text column of these files; labels are not read) added to
                          the vocabulary corpus and used to initialise the word embeddings with
                          PPMI-SVD vectors (positive PMI of windowed co-occurrences, truncated SVD)
@@ -80,6 +82,7 @@ const INIT_FIXED = [
   "min-frequency",
   "pretrain-text",
   "pretrain-std",
+  "strip-html",
 ] as const;
 
 function labelMap(labels: readonly string[]): Record<string, number> {
@@ -119,6 +122,7 @@ async function run(argv: string[]): Promise<number> {
       "min-frequency": { type: "string" },
       "pretrain-text": { type: "string" },
       "pretrain-std": { type: "string" },
+      "strip-html": { type: "boolean" },
       "freeze-embeddings": { type: "boolean", default: false },
       "crop-batches": { type: "boolean", default: false },
       init: { type: "string" },
@@ -226,6 +230,7 @@ async function run(argv: string[]): Promise<number> {
     buildWordPieceVocabulary([...trainText, ...pretrainText], {
       vocabSize: int("vocab-size", values["vocab-size"] ?? "16000"),
       minFrequency: int("min-frequency", values["min-frequency"] ?? "2"),
+      stripHtml: values["strip-html"] ?? false,
     });
   const config =
     base?.config ??
@@ -296,6 +301,7 @@ async function run(argv: string[]): Promise<number> {
       limit: limit ?? null,
       pretrainStd: values["pretrain-text"] ? (pretrainStd ?? INIT_STD) : null,
       freezeEmbeddings: values["freeze-embeddings"],
+      stripHtml: base ? null : (values["strip-html"] ?? false),
       init: base ? { dir: initDir, training: initTraining(resolve(initDir!)) } : null,
     },
     data: {

@@ -2,9 +2,9 @@ import { XaitError, usageError } from "../errors.js";
 import { tokenizerFromObject } from "./hf-tokenizer.js";
 import { loadLibraryTokenizer } from "./library.js";
 import type { Tokenizer } from "./tokenizer.js";
-import { BERT_SPECIAL_TOKENS, bertWordPieceJSON } from "./wordpiece.js";
+import { BERT_SPECIAL_TOKENS, bertWordPieceJSON, type WordPieceOptions } from "./wordpiece.js";
 
-export interface VocabularyOptions {
+export interface VocabularyOptions extends WordPieceOptions {
   /** Largest vocabulary wanted (default 30000). Special and character tokens are kept even beyond it. */
   vocabSize?: number;
   /** Words seen fewer times are left to be spelled from characters (default 2). */
@@ -14,7 +14,8 @@ export interface VocabularyOptions {
 /**
  * An uncased WordPiece vocabulary learned from training text, words split exactly as the resulting
  * tokenizer splits them (BERT normaliser: lowercase, accents stripped via NFD minus Mn, CJK characters
- * apart; BERT pre-tokeniser: whitespace and punctuation). In id order:
+ * apart; BERT pre-tokeniser: whitespace and punctuation; with `stripHtml`, HTML formatting tags removed
+ * first). In id order:
  *   1. [PAD]=0, [UNK]=1, [CLS]=2, [SEP]=3, [MASK]=4;
  *   2. every character seen (by code point), then its "##c" continuation for every character that can
  *      occur inside a word, so that any word made of seen characters tokenises without [UNK];
@@ -29,7 +30,7 @@ export function learnWordPieceVocabulary(texts: Iterable<string>, opts: Vocabula
   if (!Number.isSafeInteger(minFrequency) || minFrequency < 1) {
     throw usageError(`minimum word frequency must be a positive integer, got ${minFrequency}`);
   }
-  const words = bertWords();
+  const words = bertWords(opts);
   const counts = new Map<string, number>();
   for (const text of texts) {
     for (const word of words(text)) counts.set(word, (counts.get(word) ?? 0) + 1);
@@ -57,12 +58,12 @@ export function learnWordPieceVocabulary(texts: Iterable<string>, opts: Vocabula
 /** A BERT WordPiece tokenizer (as tokenizerFromVocab builds) over a vocabulary learned from `texts`. */
 export function buildWordPieceVocabulary(texts: Iterable<string>, opts: VocabularyOptions = {}): Tokenizer {
   const vocab = learnWordPieceVocabulary(texts, opts);
-  return tokenizerFromObject(bertWordPieceJSON(vocab, "vocabulary"), "vocabulary");
+  return tokenizerFromObject(bertWordPieceJSON(vocab, "vocabulary", opts), "vocabulary");
 }
 
 /** Text → words, by the very normaliser and pre-tokeniser of the tokenizer that will use the vocabulary. */
-function bertWords(): (text: string) => string[] {
-  const probe = loadLibraryTokenizer(bertWordPieceJSON(BERT_SPECIAL_TOKENS));
+function bertWords(options: WordPieceOptions): (text: string) => string[] {
+  const probe = loadLibraryTokenizer(bertWordPieceJSON(BERT_SPECIAL_TOKENS, "vocabulary", options));
   const { normalizer, pre_tokenizer: preTokenizer } = probe;
   if (normalizer === null || preTokenizer === null) throw new Error("BERT tokenizer without normaliser");
   return (text) => preTokenizer(normalizer(text));

@@ -14,6 +14,20 @@ export const BERT_UNCASED_NORMALIZER = {
   lowercase: true,
 } as const;
 
+/**
+ * The HTML formatting tags that scraped review text keeps (IMDB's `<br />` above all), any case, with
+ * or without a closing slash. A Replace normaliser turns each into a space when a tokenizer is built
+ * with `stripHtml`. Written for both regex engines that load tokenizer.json: Oniguruma (Python's
+ * `tokenizers`) and JavaScript's; text such as `a < b`, `<3` or `<spoiler>` is left alone.
+ */
+export const HTML_TAG_PATTERN =
+  "</?(?:[bB][rR]|[hH][rR]|[pP]|[iI]|[bB]|[uU]|[eE][mM]|[sS][tT][rR][oO][nN][gG])\\s*/?>";
+
+export interface WordPieceOptions {
+  /** Replace HTML formatting tags (HTML_TAG_PATTERN) by a space before BERT's normaliser. */
+  stripHtml?: boolean;
+}
+
 /** Longer words become [UNK], as in BERT. */
 export const MAX_INPUT_CHARS_PER_WORD = 100;
 
@@ -21,10 +35,15 @@ export const MAX_INPUT_CHARS_PER_WORD = 100;
  * The tokenizer.json of an uncased BERT WordPiece tokenizer over `vocab` (token at index i has id i):
  * BertNormalizer (clean text, CJK characters as words, lowercase, strip accents), BertPreTokenizer
  * (split on whitespace and punctuation), WordPiece with "##" continuations and at most 100 characters
- * per word, template `[CLS] $A [SEP]` / `[CLS] $A [SEP] $B:1 [SEP]:1`, WordPiece decoder.
+ * per word, template `[CLS] $A [SEP]` / `[CLS] $A [SEP] $B:1 [SEP]:1`, WordPiece decoder. With
+ * `stripHtml`, the normaliser is a Sequence: a Replace of HTML formatting tags by a space, then BERT's.
  * A token listed twice keeps its last id, as Hugging Face's vocab.txt reader does.
  */
-export function bertWordPieceJSON(vocab: readonly string[], source = "vocab.txt"): TokenizerJSON {
+export function bertWordPieceJSON(
+  vocab: readonly string[],
+  source = "vocab.txt",
+  options: WordPieceOptions = {},
+): TokenizerJSON {
   const ids: Record<string, number> = Object.create(null) as Record<string, number>;
   vocab.forEach((token, id) => (ids[token] = id));
   const idOf = (token: string): number => {
@@ -54,7 +73,15 @@ export function bertWordPieceJSON(vocab: readonly string[], source = "vocab.txt"
     truncation: null,
     padding: null,
     added_tokens: addedTokens,
-    normalizer: { ...BERT_UNCASED_NORMALIZER },
+    normalizer: options.stripHtml
+      ? {
+          type: "Sequence",
+          normalizers: [
+            { type: "Replace", pattern: { Regex: HTML_TAG_PATTERN }, content: " " },
+            { ...BERT_UNCASED_NORMALIZER },
+          ],
+        }
+      : { ...BERT_UNCASED_NORMALIZER },
     pre_tokenizer: { type: "BertPreTokenizer" },
     post_processor: {
       type: "TemplateProcessing",
