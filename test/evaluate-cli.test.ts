@@ -103,7 +103,24 @@ test("evaluate perturbation --json prints exactly one object of the documented s
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.trim().split("\n").length, 1);
   const j = JSON.parse(r.stdout);
-  assert.deepEqual(Object.keys(j), ["model", "data", "n", "metrics", "curves", "timing", "seed"]);
+  assert.deepEqual(Object.keys(j), [
+    "model",
+    "data",
+    "n",
+    "metrics",
+    "bootstrap",
+    "curves",
+    "timing",
+    "seed",
+  ]);
+  assert.deepEqual(Object.keys(j.bootstrap.metrics), ["AUAC", "AUPC", "AU-MSE"]);
+  for (const c of Object.values(j.bootstrap.metrics) as {
+    interval: Record<string, number[]>;
+    best: string;
+  }[]) {
+    assert.deepEqual(Object.keys(c.interval), ["lrp", "random"]);
+    assert.ok(["lrp", "random"].includes(c.best));
+  }
   assert.equal(j.model, model);
   assert.equal(j.data, data);
   assert.equal(j.n, 3);
@@ -125,7 +142,13 @@ test("evaluate perturbation --out: a table on stdout; results.json, results.md a
   assert.match(r.stdout, /run time:/);
   assert.equal(JSON.parse(readFileSync(join(report, "results.json"), "utf8")).n, 4);
   const md = readFileSync(join(report, "results.md"), "utf8");
-  assert.match(md, /\| LRP \(AH\+LN\) \| lrp \|/);
+  assert.match(md, /\| LRP \(AH\+LN\) \| lrp \| [\d.]+ \([\d.]+–[\d.]+\) \|/);
+  assert.match(md, /95 % percentile bootstrap intervals over the samples \(2000 resamples, seed \d+\)/);
+  assert.match(
+    md,
+    /^- AU-MSE ↓: best (LRP \(AH\+LN\)|Random); (not separable from it: |separable from every)/m,
+  );
+  assert.match(r.stdout, /paired bootstrap over the samples, 95 %:\n {2}AUAC ↑: best (lrp|random);/);
   assert.match(md, /command: `xait evaluate perturbation --model /);
   assert.match(md, /machine: .*cores, Node v/);
   const svg = readFileSync(join(report, "perturbation.svg"), "utf8");
@@ -164,6 +187,7 @@ test("evaluate rationale --data tweets --file FILE --json", async () => {
   const j = JSON.parse(r.stdout);
   assert.equal(j.n + j.skipped, 3); // the held-out 10 % of 30 tweets
   assert.deepEqual(Object.keys(j.metrics.gi), ["auprc", "f1"]);
+  assert.deepEqual(Object.keys(j.bootstrap.metrics), ["auprc", "f1"]);
   assert.deepEqual(Object.keys(j.timing), Object.keys(j.metrics));
   assert.match(r.stderr, /explanation time: \S+ [\d.]+ m?s \([\d.]+ ms\/text\)/);
 });

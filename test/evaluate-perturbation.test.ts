@@ -93,6 +93,15 @@ test("curves are averaged over samples first, then integrated", () => {
   closeAll(both.curves.gi!.mse, mean("mse"), 1e-12, "mse");
   assert.ok(Math.abs(both.metrics.gi!.AUAC - area(mean("generate"))) < 1e-12);
   assert.ok(Math.abs(both.metrics.gi!["AU-MSE"] - area(mean("mse"))) < 1e-12);
+  // the bootstrap resamples the samples' own areas, whose mean is the area of the mean curve
+  const auac = both.bootstrap.metrics.AUAC;
+  assert.equal(auac.best, "gi");
+  const [lo, hi] = auac.interval.gi!;
+  const areas = one.map((c) => area(c.generate)).sort((a, b) => a - b);
+  assert.ok(lo >= areas[0]! - 1e-12 && hi <= areas[1]! + 1e-12 && lo <= hi, `${lo} ${hi} ${areas}`);
+  assert.ok(Math.abs((areas[0]! + areas[1]!) / 2 - both.metrics.gi!.AUAC) < 1e-12);
+  assert.equal(both.bootstrap.resamples, 2000);
+  assert.equal(both.bootstrap.level, 0.95);
 });
 
 test("all perturbed inputs of a sample go through the model in one unpadded batch, each once", () => {

@@ -51,6 +51,12 @@ test("evaluateRationale on a tiny model: the mean of per-text agreements; empty 
   });
   close(r.metrics.gi!.auprc, (per[0]!.auprc + per[1]!.auprc) / 2);
   close(r.metrics.gi!.f1, (per[0]!.f1 + per[1]!.f1) / 2);
+  // bootstrap over the two texts: every resampled mean lies between the two texts' values
+  const [lo, hi] = r.bootstrap.metrics.auprc.interval.gi!;
+  const low = Math.min(per[0]!.auprc, per[1]!.auprc);
+  const high = Math.max(per[0]!.auprc, per[1]!.auprc);
+  assert.ok(lo >= low - 1e-12 && hi <= high + 1e-12, `${lo} ${hi}`);
+  assert.ok(["gi", "random"].includes(r.bootstrap.metrics.f1.best));
   assert.deepEqual(evaluateRationale(model, samples, ["random"], { seed: 5 }).metrics, {
     random: r.metrics.random,
   });

@@ -3,6 +3,7 @@ import { cpus, platform, release } from "node:os";
 import { join } from "node:path";
 import { usageError } from "../errors.js";
 import { parseMethods } from "../explain/index.js";
+import type { MetricComparison } from "../evaluate/bootstrap.js";
 import { labelIds, type LabelledText } from "../evaluate/labels.js";
 import type { MethodTiming } from "../evaluate/timing.js";
 import type { SequenceClassifier } from "../models/index.js";
@@ -222,6 +223,38 @@ export function markdownTable(header: readonly string[], rows: readonly (readonl
 /** A number with fixed decimals; NaN stays "NaN". */
 export function fixed(v: number, decimals = 3): string {
   return Number.isFinite(v) ? v.toFixed(decimals) : String(v);
+}
+
+/** A mean with its bootstrap interval: "0.875 (0.866–0.884)". */
+export function withInterval(v: number, interval: readonly [number, number], decimals = 3): string {
+  return `${fixed(v, decimals)} (${fixed(interval[0], decimals)}–${fixed(interval[1], decimals)})`;
+}
+
+/**
+ * One line per metric: its best method and the methods that cannot be told apart from it (the
+ * paired bootstrap interval of their difference to the best contains 0).
+ */
+export function separabilityLines(
+  metrics: Readonly<Record<string, MetricComparison>>,
+  labels: Readonly<Record<string, string>>,
+  name: (id: string) => string,
+): string[] {
+  return Object.entries(metrics).map(([metric, c]) => {
+    const tied = c.tied.length
+      ? `not separable from it: ${c.tied.map(name).join(", ")}`
+      : "separable from every other method";
+    return `${labels[metric] ?? metric}: best ${name(c.best)}; ${tied}`;
+  });
+}
+
+/** The sentence under a report's table that says how the intervals were made. */
+export function bootstrapNote(resamples: number, level: number, seed: number, unit: string): string {
+  return (
+    `In parentheses: ${Math.round(level * 100)} % percentile bootstrap intervals over the ${unit} ` +
+    `(${resamples} resamples, seed ${seed}). Paired with the best method of each column (the same ` +
+    `resampled ${unit} for every method), a method is not separable from the best when the interval ` +
+    `of its difference to the best contains 0:`
+  );
 }
 
 /** The provenance block of a Markdown report: command, date, machine. */

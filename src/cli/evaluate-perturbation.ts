@@ -10,6 +10,7 @@ import {
   DATA_OPTIONS,
   METHOD_OPTIONS,
   evaluationProgress,
+  bootstrapNote,
   fixed,
   formatSeconds,
   markdownTable,
@@ -17,8 +18,10 @@ import {
   methodsFlag,
   provenance,
   readLabelledFile,
+  separabilityLines,
   textTable,
   truncationCounter,
+  withInterval,
   writeReport,
   startBackend,
 } from "./evaluate-common.js";
@@ -29,14 +32,33 @@ export function perturbationJSON(
   data: string,
   r: PerturbationResult,
 ): Record<string, unknown> {
-  return { model, data, n: r.n, metrics: r.metrics, curves: r.curves, timing: r.timing, seed: r.seed };
+  return {
+    model,
+    data,
+    n: r.n,
+    metrics: r.metrics,
+    bootstrap: r.bootstrap,
+    curves: r.curves,
+    timing: r.timing,
+    seed: r.seed,
+  };
 }
 
+const METRICS = ["AUAC", "AUPC", "AU-MSE"] as const;
+const METRIC_LABELS = { AUAC: "AUAC ↑", AUPC: "AUPC ↑", "AU-MSE": "AU-MSE ↓" };
+
 function rows(r: PerturbationResult): string[][] {
-  return r.methods.map((id) => {
-    const m = r.metrics[id]!;
-    return [getMethod(id).title, id, fixed(m.AUAC), fixed(m.AUPC), fixed(m["AU-MSE"])];
-  });
+  return r.methods.map((id) => [getMethod(id).title, id, ...METRICS.map((k) => fixed(r.metrics[id]![k]))]);
+}
+
+/** Table rows with each area's bootstrap interval, for the Markdown report. */
+function rowsWithIntervals(r: PerturbationResult): string[][] {
+  return r.methods.map((id) => [
+    getMethod(id).title,
+    id,
+    ...METRICS.map((k) => withInterval(r.metrics[id]![k], r.bootstrap.metrics[k].interval[id]!)),
+    r.timing[id]!.per_sample_ms.toFixed(1),
+  ]);
 }
 
 /** The run-time line: total, per sample, the perturbed forward passes, and explanation time per method. */
@@ -76,8 +98,14 @@ function markdown(r: PerturbationResult, model: string, data: string, args: stri
       `(SPEC §4; curves averaged over samples, then trapezoid areas over fractions 0, 0.1, …, 1).`,
     "",
     markdownTable(
-      ["method", "id", "AUAC ↑", "AUPC ↑", "AU-MSE ↓", "ms/sample"],
-      rows(r).map((row, i) => [...row, r.timing[r.methods[i]!]!.per_sample_ms.toFixed(1)]),
+      ["method", "id", ...METRICS.map((k) => METRIC_LABELS[k]), "ms/sample"],
+      rowsWithIntervals(r),
+    ),
+    "",
+    bootstrapNote(r.bootstrap.resamples, r.bootstrap.level, r.seed, "samples"),
+    "",
+    ...separabilityLines(r.bootstrap.metrics, METRIC_LABELS, (id) => getMethod(id).title).map(
+      (l) => `- ${l}`,
     ),
     "",
     "![perturbation curves](perturbation.svg)",
@@ -130,6 +158,10 @@ export async function runPerturbation(argv: string[]): Promise<number> {
   else {
     process.stdout.write(`input perturbation, ${r.n} samples of ${data} (true class explained)\n`);
     process.stdout.write(textTable(["method", "id", "AUAC↑", "AUPC↑", "AU-MSE↓"], rows(r)) + "\n");
+    const lines = separabilityLines(r.bootstrap.metrics, METRIC_LABELS, (id) => id);
+    process.stdout.write(
+      `paired bootstrap over the samples, ${r.bootstrap.level * 100} %:\n  ${lines.join("\n  ")}\n`,
+    );
   }
   (values.json ? process.stderr : process.stdout).write(runTimeLine(r) + "\n");
   return 0;

@@ -17,6 +17,7 @@ import { splitDataset } from "../train/data.js";
 import { dataFolder, readDatasetFile } from "../train/data-node.js";
 import { modelDir, numberFlag } from "./io.js";
 import {
+  bootstrapNote,
   evaluationProgress,
   METHOD_OPTIONS,
   fixed,
@@ -26,8 +27,10 @@ import {
   methodsFlag,
   methodTimes,
   provenance,
+  separabilityLines,
   textTable,
   truncationCounter,
+  withInterval,
   writeReport,
   startBackend,
 } from "./evaluate-common.js";
@@ -130,12 +133,19 @@ function defaultFile(data: RationaleData): string {
     : join(dataFolder(), "sst-trees", "dev.txt");
 }
 
-function rows(r: RationaleResult): string[][] {
+const METRIC_LABELS = { auprc: "AUPRC ↑", f1: "top-k F1 ↑" };
+
+/** Table rows; with `intervals`, each mean with its bootstrap interval (the Markdown report). */
+function rows(r: RationaleResult, intervals = false): string[][] {
+  const cell = (id: string, k: "auprc" | "f1") =>
+    intervals
+      ? withInterval(r.metrics[id]![k], r.bootstrap.metrics[k].interval[id]!)
+      : fixed(r.metrics[id]![k]);
   return r.methods.map((id) => [
     getMethod(id).title,
     id,
-    fixed(r.metrics[id]!.auprc),
-    fixed(r.metrics[id]!.f1),
+    cell(id, "auprc"),
+    cell(id, "f1"),
     r.timing[id]!.per_sample_ms.toFixed(1),
   ]);
 }
@@ -192,6 +202,7 @@ export async function runRationale(argv: string[]): Promise<number> {
     skipped: r.skipped,
     seed,
     metrics: r.metrics,
+    bootstrap: r.bootstrap,
     timing: r.timing,
     set: set.description,
   };
@@ -202,7 +213,13 @@ export async function runRationale(argv: string[]): Promise<number> {
       "",
       `${summary}. Labelled class explained; word-piece relevance summed to words; AUPRC = average precision of the word ranking against the human rationale, top-k F1 with k = rationale length in words; means over texts. The \`random\` row is the chance baseline.`,
       "",
-      markdownTable(HEADER, rows(r)),
+      markdownTable(HEADER, rows(r, true)),
+      "",
+      bootstrapNote(r.bootstrap.resamples, r.bootstrap.level, seed, "texts"),
+      "",
+      ...separabilityLines(r.bootstrap.metrics, METRIC_LABELS, (id) => getMethod(id).title).map(
+        (l) => `- ${l}`,
+      ),
       "",
       provenance(["evaluate", "rationale", ...argv], seconds),
       `- seed: ${seed}`,
@@ -220,7 +237,11 @@ export async function runRationale(argv: string[]): Promise<number> {
     process.stdout.write(JSON.stringify(json) + "\n");
     process.stderr.write(timeLine);
   } else {
-    process.stdout.write(`rationale agreement: ${summary}\n${textTable(HEADER, rows(r))}\n${timeLine}`);
+    const lines = separabilityLines(r.bootstrap.metrics, METRIC_LABELS, (id) => id);
+    process.stdout.write(
+      `rationale agreement: ${summary}\n${textTable(HEADER, rows(r))}\n` +
+        `paired bootstrap over the texts, ${r.bootstrap.level * 100} %:\n  ${lines.join("\n  ")}\n${timeLine}`,
+    );
   }
   return 0;
 }

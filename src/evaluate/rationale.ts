@@ -9,6 +9,7 @@
 import { XaitError } from "../errors.js";
 import { encodeInput, getMethod, type MethodOptions } from "../explain/index.js";
 import type { SequenceClassifier } from "../models/index.js";
+import { BOOTSTRAP_LEVEL, BOOTSTRAP_RESAMPLES, compareMethods, type MetricComparison } from "./bootstrap.js";
 import { auprc, mean, topKF1 } from "./metrics.js";
 import { alignWordsToTokens, sumToWords } from "./rationale-data.js";
 import { sampleSeed } from "./run-perturbation.js";
@@ -41,6 +42,8 @@ export interface RationaleResult {
   metrics: Record<string, RationaleMetrics>;
   /** Explanation time per method (texts with an empty rationale are not explained). */
   timing: Record<string, MethodTiming>;
+  /** The bootstrap over texts (see bootstrap.ts; both metrics higher is better), seeded by `seed`. */
+  bootstrap: { resamples: number; level: number; metrics: Record<keyof RationaleMetrics, MetricComparison> };
 }
 
 export interface RationaleOptions {
@@ -113,5 +116,22 @@ export function evaluateRationale(
     const rows = per.get(m.id)!;
     metrics[m.id] = { auprc: mean(rows.map((r) => r.auprc)), f1: mean(rows.map((r) => r.f1)) };
   }
-  return { n, skipped, methods: methods.map((m) => m.id), metrics, timing: clock.result(n) };
+  const perText = (key: keyof RationaleMetrics) =>
+    Object.fromEntries(methods.map((m) => [m.id, per.get(m.id)!.map((r) => r[key])]));
+  const options = { seed: opts.seed ?? 0, resamples: BOOTSTRAP_RESAMPLES, level: BOOTSTRAP_LEVEL };
+  return {
+    n,
+    skipped,
+    methods: methods.map((m) => m.id),
+    metrics,
+    timing: clock.result(n),
+    bootstrap: {
+      resamples: BOOTSTRAP_RESAMPLES,
+      level: BOOTSTRAP_LEVEL,
+      metrics: {
+        auprc: compareMethods(perText("auprc"), true, options),
+        f1: compareMethods(perText("f1"), true, options),
+      },
+    },
+  };
 }

@@ -10,7 +10,9 @@ import { encodeInput, getMethod, type Method, type MethodOptions } from "../expl
 import type { Batch, SequenceClassifier } from "../models/index.js";
 import { noGrad } from "../tensor/index.js";
 import { checkLabels, type LabelledText } from "./labels.js";
-import { STEPS } from "./fractions.js";
+import { FRACTIONS, STEPS } from "./fractions.js";
+import { BOOTSTRAP_LEVEL, BOOTSTRAP_RESAMPLES, compareMethods, type MetricComparison } from "./bootstrap.js";
+import { trapezoid } from "./metrics.js";
 import { MethodClock, type MethodTiming } from "./timing.js";
 import {
   aggregate,
@@ -40,6 +42,15 @@ export interface PerturbationMetrics {
   "AU-MSE": number;
 }
 
+export type PerturbationMetric = keyof PerturbationMetrics;
+
+/** The bootstrap over samples of each area (see bootstrap.ts), resampling seeded by the run's seed. */
+export interface PerturbationBootstrap {
+  resamples: number;
+  level: number;
+  metrics: Record<PerturbationMetric, MetricComparison>;
+}
+
 export interface PerturbationResult {
   n: number;
   /** Method ids in the order given. */
@@ -47,6 +58,8 @@ export interface PerturbationResult {
   metrics: Record<string, PerturbationMetrics>;
   /** The sample-averaged curves, 11 points each (fractions 0, 0.1, …, 1). */
   curves: Record<string, PerturbationCurves>;
+  /** Intervals of the areas and which methods the best one cannot be told apart from. */
+  bootstrap: PerturbationBootstrap;
   timing: Record<string, MethodTiming>;
   seed: number;
   /** Wall time of the whole evaluation, seconds. */
@@ -144,6 +157,37 @@ function sampleModel(
   };
 }
 
+/** Per-sample areas of every method's curves, bootstrapped (AUAC and AUPC higher, AU-MSE lower is better). */
+function perturbationBootstrap(
+  curves: ReadonlyMap<string, readonly PerturbationCurves[]>,
+  seed: number,
+): PerturbationBootstrap {
+  const areas = (pick: (c: PerturbationCurves) => number[]) =>
+    Object.fromEntries([...curves].map(([id, list]) => [id, list.map((c) => trapezoid(pick(c), FRACTIONS))]));
+  const options = { seed, resamples: BOOTSTRAP_RESAMPLES, level: BOOTSTRAP_LEVEL };
+  return {
+    resamples: BOOTSTRAP_RESAMPLES,
+    level: BOOTSTRAP_LEVEL,
+    metrics: {
+      AUAC: compareMethods(
+        areas((c) => c.generate),
+        true,
+        options,
+      ),
+      AUPC: compareMethods(
+        areas((c) => c.pruning),
+        true,
+        options,
+      ),
+      "AU-MSE": compareMethods(
+        areas((c) => c.mse),
+        false,
+        options,
+      ),
+    },
+  };
+}
+
 /** Runs the perturbation evaluation of `methods` (ids) on `samples`, explaining each sample's label. */
 export function evaluatePerturbation(
   model: SequenceClassifier,
@@ -189,6 +233,7 @@ export function evaluatePerturbation(
     metrics: {},
     curves: {},
     timing: clock.result(n),
+    bootstrap: perturbationBootstrap(curves, opts.seed),
     seed: opts.seed,
     total_s: (performance.now() - start) / 1000,
     forward_s: forwardMs / 1000,
