@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { compareMethods, quantileSorted } from "../src/evaluate/bootstrap.js";
+import { bootstrapMetrics, compareMethods, quantileSorted } from "../src/evaluate/bootstrap.js";
 import { Random } from "../src/tensor/random.js";
 
 const mean = (v: readonly number[]) => v.reduce((s, x) => s + x, 0) / v.length;
@@ -63,6 +63,21 @@ test("deterministic for a seed; another seed moves the interval a little", () =>
   assert.deepEqual(compareMethods(data, true, { seed: 7 }), compareMethods(data, true, { seed: 7 }));
   const other = compareMethods(data, true, { seed: 8 });
   assert.notDeepEqual(compareMethods(data, true, { seed: 7 }).interval, other.interval);
+});
+
+test("bootstrapMetrics: each metric in its direction, all from one seed, with the defaults recorded", () => {
+  const perText = { a: normals(60, 1), b: normals(60, 2, 0.5) };
+  const r = bootstrapMetrics(
+    { up: { perText, higherIsBetter: true }, down: { perText, higherIsBetter: false } },
+    4,
+  );
+  assert.equal(r.resamples, 2000);
+  assert.equal(r.level, 0.95);
+  assert.equal(r.metrics.up.best, "b");
+  assert.equal(r.metrics.down.best, "a");
+  // the same resampled texts for every metric: identical intervals of each method's mean
+  assert.deepEqual(r.metrics.up.interval, r.metrics.down.interval);
+  assert.deepEqual(r.metrics.up, compareMethods(perText, true, { seed: 4 }));
 });
 
 test("bad input is refused", () => {

@@ -107,3 +107,25 @@ export function compareMethods(
   });
   return { interval, best, differenceToBest, tied };
 }
+
+/** Several metrics compared over the same texts, with the resampling they used. */
+export interface BootstrapResult<K extends string> {
+  resamples: number;
+  level: number;
+  metrics: Record<K, MetricComparison>;
+}
+
+/**
+ * `compareMethods` for every metric of a report, with the default resamples and level; every metric
+ * starts its resampling from the same seed, so all use the same resampled texts.
+ */
+export function bootstrapMetrics<K extends string>(
+  metrics: Record<K, { perText: Record<string, readonly number[]>; higherIsBetter: boolean }>,
+  seed: number,
+): BootstrapResult<K> {
+  const options = { seed, resamples: BOOTSTRAP_RESAMPLES, level: BOOTSTRAP_LEVEL };
+  const out = {} as Record<K, MetricComparison>;
+  for (const key of Object.keys(metrics) as K[])
+    out[key] = compareMethods(metrics[key].perText, metrics[key].higherIsBetter, options);
+  return { resamples: BOOTSTRAP_RESAMPLES, level: BOOTSTRAP_LEVEL, metrics: out };
+}

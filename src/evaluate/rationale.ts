@@ -9,7 +9,7 @@
 import { XaitError } from "../errors.js";
 import { encodeInput, getMethod, type MethodOptions } from "../explain/index.js";
 import type { SequenceClassifier } from "../models/index.js";
-import { BOOTSTRAP_LEVEL, BOOTSTRAP_RESAMPLES, compareMethods, type MetricComparison } from "./bootstrap.js";
+import { bootstrapMetrics, type BootstrapResult } from "./bootstrap.js";
 import { auprc, mean, topKF1 } from "./metrics.js";
 import { alignWordsToTokens, sumToWords } from "./rationale-data.js";
 import { sampleSeed } from "./run-perturbation.js";
@@ -43,7 +43,7 @@ export interface RationaleResult {
   /** Explanation time per method (texts with an empty rationale are not explained). */
   timing: Record<string, MethodTiming>;
   /** The bootstrap over texts (see bootstrap.ts; both metrics higher is better), seeded by `seed`. */
-  bootstrap: { resamples: number; level: number; metrics: Record<keyof RationaleMetrics, MetricComparison> };
+  bootstrap: BootstrapResult<keyof RationaleMetrics>;
 }
 
 export interface RationaleOptions {
@@ -118,20 +118,18 @@ export function evaluateRationale(
   }
   const perText = (key: keyof RationaleMetrics) =>
     Object.fromEntries(methods.map((m) => [m.id, per.get(m.id)!.map((r) => r[key])]));
-  const options = { seed: opts.seed ?? 0, resamples: BOOTSTRAP_RESAMPLES, level: BOOTSTRAP_LEVEL };
   return {
     n,
     skipped,
     methods: methods.map((m) => m.id),
     metrics,
     timing: clock.result(n),
-    bootstrap: {
-      resamples: BOOTSTRAP_RESAMPLES,
-      level: BOOTSTRAP_LEVEL,
-      metrics: {
-        auprc: compareMethods(perText("auprc"), true, options),
-        f1: compareMethods(perText("f1"), true, options),
+    bootstrap: bootstrapMetrics(
+      {
+        auprc: { perText: perText("auprc"), higherIsBetter: true },
+        f1: { perText: perText("f1"), higherIsBetter: true },
       },
-    },
+      opts.seed ?? 0,
+    ),
   };
 }

@@ -11,7 +11,7 @@ import type { Batch, SequenceClassifier } from "../models/index.js";
 import { noGrad } from "../tensor/index.js";
 import { checkLabels, type LabelledText } from "./labels.js";
 import { FRACTIONS, STEPS } from "./fractions.js";
-import { BOOTSTRAP_LEVEL, BOOTSTRAP_RESAMPLES, compareMethods, type MetricComparison } from "./bootstrap.js";
+import { bootstrapMetrics, type BootstrapResult } from "./bootstrap.js";
 import { trapezoid } from "./metrics.js";
 import { MethodClock, type MethodTiming } from "./timing.js";
 import {
@@ -45,11 +45,7 @@ export interface PerturbationMetrics {
 export type PerturbationMetric = keyof PerturbationMetrics;
 
 /** The bootstrap over samples of each area (see bootstrap.ts), resampling seeded by the run's seed. */
-export interface PerturbationBootstrap {
-  resamples: number;
-  level: number;
-  metrics: Record<PerturbationMetric, MetricComparison>;
-}
+export type PerturbationBootstrap = BootstrapResult<PerturbationMetric>;
 
 export interface PerturbationResult {
   n: number;
@@ -164,28 +160,14 @@ function perturbationBootstrap(
 ): PerturbationBootstrap {
   const areas = (pick: (c: PerturbationCurves) => number[]) =>
     Object.fromEntries([...curves].map(([id, list]) => [id, list.map((c) => trapezoid(pick(c), FRACTIONS))]));
-  const options = { seed, resamples: BOOTSTRAP_RESAMPLES, level: BOOTSTRAP_LEVEL };
-  return {
-    resamples: BOOTSTRAP_RESAMPLES,
-    level: BOOTSTRAP_LEVEL,
-    metrics: {
-      AUAC: compareMethods(
-        areas((c) => c.generate),
-        true,
-        options,
-      ),
-      AUPC: compareMethods(
-        areas((c) => c.pruning),
-        true,
-        options,
-      ),
-      "AU-MSE": compareMethods(
-        areas((c) => c.mse),
-        false,
-        options,
-      ),
+  return bootstrapMetrics(
+    {
+      AUAC: { perText: areas((c) => c.generate), higherIsBetter: true },
+      AUPC: { perText: areas((c) => c.pruning), higherIsBetter: true },
+      "AU-MSE": { perText: areas((c) => c.mse), higherIsBetter: false },
     },
-  };
+    seed,
+  );
 }
 
 /** Runs the perturbation evaluation of `methods` (ids) on `samples`, explaining each sample's label. */

@@ -17,8 +17,9 @@ export const BERT_UNCASED_NORMALIZER = {
 /**
  * The HTML formatting tags that scraped review text keeps (IMDB's `<br />` above all), any case, with
  * or without a closing slash. A Replace normaliser turns each into a space when a tokenizer is built
- * with `stripHtml`. Written for both regex engines that load tokenizer.json: Oniguruma (Python's
- * `tokenizers`) and JavaScript's; text such as `a < b`, `<3` or `<spoiler>` is left alone.
+ * with `stripHtml`. Only syntax that Oniguruma (Python's `tokenizers`) and JavaScript's RegExp read
+ * alike: no inline flags, so case by character classes. Text such as `a < b`, `<3` or `<spoiler>` is
+ * left alone.
  */
 export const HTML_TAG_PATTERN =
   "</?(?:[bB][rR]|[hH][rR]|[pP]|[iI]|[bB]|[uU]|[eE][mM]|[sS][tT][rR][oO][nN][gG])\\s*/?>";
