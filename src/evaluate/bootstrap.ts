@@ -10,6 +10,7 @@
  */
 import { XaitError } from "../errors.js";
 import { Random } from "../tensor/random.js";
+import { mean } from "./metrics.js";
 
 export const BOOTSTRAP_RESAMPLES = 2000;
 export const BOOTSTRAP_LEVEL = 0.95;
@@ -75,10 +76,13 @@ export function compareMethods(
     throw new XaitError(`bootstrap: resamples must be a positive integer, got ${resamples}`);
   if (!(level > 0 && level < 1)) throw new XaitError(`bootstrap: level must be in (0, 1), got ${level}`);
 
-  const mean = (v: readonly number[]) => v.reduce((s, x) => s + x, 0) / v.length;
   const sign = higherIsBetter ? 1 : -1;
-  let best = methods[0]!;
-  for (const m of methods) if (sign * mean(perText[m]!) > sign * mean(perText[best]!)) best = m;
+  const score = methods.map((m) => sign * mean(perText[m]!));
+  let bestIndex = 0;
+  score.forEach((v, k) => {
+    if (v > score[bestIndex]!) bestIndex = k;
+  });
+  const best = methods[bestIndex]!;
 
   const means = methods.map(() => new Float64Array(resamples));
   const values = methods.map((m) => perText[m]!);
@@ -93,7 +97,7 @@ export function compareMethods(
     });
   }
 
-  const bestMeans = means[methods.indexOf(best)]!;
+  const bestMeans = means[bestIndex]!;
   const interval: Record<string, [number, number]> = {};
   const differenceToBest: Record<string, [number, number]> = {};
   const tied: string[] = [];
