@@ -2,8 +2,8 @@
 import { cpus, platform, release } from "node:os";
 import { join } from "node:path";
 import { usageError } from "../errors.js";
-import { parseMethods } from "../explain/index.js";
-import type { MetricComparison } from "../evaluate/bootstrap.js";
+import { getMethod, parseMethods } from "../explain/index.js";
+import type { BootstrapResult } from "../evaluate/bootstrap.js";
 import { labelIds, type LabelledText } from "../evaluate/labels.js";
 import type { MethodTiming } from "../evaluate/timing.js";
 import type { SequenceClassifier } from "../models/index.js";
@@ -234,12 +234,12 @@ export function withInterval(v: number, interval: readonly [number, number], dec
  * One line per metric: its best method and the methods that cannot be told apart from it (the
  * paired bootstrap interval of their difference to the best contains 0).
  */
-export function separabilityLines(
-  metrics: Readonly<Record<string, MetricComparison>>,
+function separabilityLines(
+  b: BootstrapResult<string>,
   labels: Readonly<Record<string, string>>,
   name: (id: string) => string,
 ): string[] {
-  return Object.entries(metrics).map(([metric, c]) => {
+  return Object.entries(b.metrics).map(([metric, c]) => {
     const tied = c.tied.length
       ? `not separable from it: ${c.tied.map(name).join(", ")}`
       : "separable from every other method";
@@ -247,14 +247,34 @@ export function separabilityLines(
   });
 }
 
-/** The sentence under a report's table that says how the intervals were made. */
-export function bootstrapNote(resamples: number, level: number, seed: number, unit: string): string {
-  return (
-    `In parentheses: ${Math.round(level * 100)} % percentile bootstrap intervals over the ${unit} ` +
-    `(${resamples} resamples, seed ${seed}). Paired with the best method of each column (the same ` +
-    `resampled ${unit} for every method), a method is not separable from the best when the interval ` +
-    `of its difference to the best contains 0:`
-  );
+/**
+ * The Markdown lines under a report's table: how the intervals were made, then one bullet per metric
+ * (methods by title). `unit` names what was resampled ("samples", "texts").
+ */
+export function bootstrapMarkdown(
+  b: BootstrapResult<string>,
+  labels: Readonly<Record<string, string>>,
+  seed: number,
+  unit: string,
+): string[] {
+  return [
+    `In parentheses: ${Math.round(b.level * 100)} % percentile bootstrap intervals over the ${unit} ` +
+      `(${b.resamples} resamples, seed ${seed}). Paired with the best method of each column (the same ` +
+      `resampled ${unit} for every method), a method is not separable from the best when the interval ` +
+      `of its difference to the best contains 0:`,
+    "",
+    ...separabilityLines(b, labels, (id) => getMethod(id).title).map((l) => `- ${l}`),
+  ];
+}
+
+/** The same for the terminal, methods by id: a heading line and one indented line per metric. */
+export function bootstrapText(
+  b: BootstrapResult<string>,
+  labels: Readonly<Record<string, string>>,
+  unit: string,
+): string {
+  const lines = separabilityLines(b, labels, (id) => id);
+  return `paired bootstrap over the ${unit}, ${Math.round(b.level * 100)} %:\n  ${lines.join("\n  ")}\n`;
 }
 
 /** The provenance block of a Markdown report: command, date, machine. */

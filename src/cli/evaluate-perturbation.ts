@@ -10,7 +10,8 @@ import {
   DATA_OPTIONS,
   METHOD_OPTIONS,
   evaluationProgress,
-  bootstrapNote,
+  bootstrapMarkdown,
+  bootstrapText,
   fixed,
   formatSeconds,
   markdownTable,
@@ -18,7 +19,6 @@ import {
   methodsFlag,
   provenance,
   readLabelledFile,
-  separabilityLines,
   textTable,
   truncationCounter,
   withInterval,
@@ -102,11 +102,7 @@ function markdown(r: PerturbationResult, model: string, data: string, args: stri
       rowsWithIntervals(r),
     ),
     "",
-    bootstrapNote(r.bootstrap.resamples, r.bootstrap.level, r.seed, "samples"),
-    "",
-    ...separabilityLines(r.bootstrap.metrics, METRIC_LABELS, (id) => getMethod(id).title).map(
-      (l) => `- ${l}`,
-    ),
+    ...bootstrapMarkdown(r.bootstrap, METRIC_LABELS, r.seed, "samples"),
     "",
     "![perturbation curves](perturbation.svg)",
     "",
@@ -158,10 +154,7 @@ export async function runPerturbation(argv: string[]): Promise<number> {
   else {
     process.stdout.write(`input perturbation, ${r.n} samples of ${data} (true class explained)\n`);
     process.stdout.write(textTable(["method", "id", "AUAC↑", "AUPC↑", "AU-MSE↓"], rows(r)) + "\n");
-    const lines = separabilityLines(r.bootstrap.metrics, METRIC_LABELS, (id) => id);
-    process.stdout.write(
-      `paired bootstrap over the samples, ${r.bootstrap.level * 100} %:\n  ${lines.join("\n  ")}\n`,
-    );
+    process.stdout.write(bootstrapText(r.bootstrap, METRIC_LABELS, "samples"));
   }
   (values.json ? process.stderr : process.stdout).write(runTimeLine(r) + "\n");
   return 0;

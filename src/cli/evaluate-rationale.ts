@@ -17,7 +17,8 @@ import { splitDataset } from "../train/data.js";
 import { dataFolder, readDatasetFile } from "../train/data-node.js";
 import { modelDir, numberFlag } from "./io.js";
 import {
-  bootstrapNote,
+  bootstrapMarkdown,
+  bootstrapText,
   evaluationProgress,
   METHOD_OPTIONS,
   fixed,
@@ -27,7 +28,6 @@ import {
   methodsFlag,
   methodTimes,
   provenance,
-  separabilityLines,
   textTable,
   truncationCounter,
   withInterval,
@@ -215,11 +215,7 @@ export async function runRationale(argv: string[]): Promise<number> {
       "",
       markdownTable(HEADER, rows(r, true)),
       "",
-      bootstrapNote(r.bootstrap.resamples, r.bootstrap.level, seed, "texts"),
-      "",
-      ...separabilityLines(r.bootstrap.metrics, METRIC_LABELS, (id) => getMethod(id).title).map(
-        (l) => `- ${l}`,
-      ),
+      ...bootstrapMarkdown(r.bootstrap, METRIC_LABELS, seed, "texts"),
       "",
       provenance(["evaluate", "rationale", ...argv], seconds),
       `- seed: ${seed}`,
@@ -237,10 +233,10 @@ export async function runRationale(argv: string[]): Promise<number> {
     process.stdout.write(JSON.stringify(json) + "\n");
     process.stderr.write(timeLine);
   } else {
-    const lines = separabilityLines(r.bootstrap.metrics, METRIC_LABELS, (id) => id);
     process.stdout.write(
       `rationale agreement: ${summary}\n${textTable(HEADER, rows(r))}\n` +
-        `paired bootstrap over the texts, ${r.bootstrap.level * 100} %:\n  ${lines.join("\n  ")}\n${timeLine}`,
+        bootstrapText(r.bootstrap, METRIC_LABELS, "texts") +
+        timeLine,
     );
   }
   return 0;
