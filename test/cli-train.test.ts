@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadModel } from "../src/models/folder-node.js";
@@ -198,3 +198,40 @@ test("xait train --ema records both accuracies per epoch, and refuses a decay ou
     assert.equal(existsSync(join(dir, "ema-bad")), false);
   }
 });
+
+for (const [signal, code] of [
+  ["SIGINT", 130],
+  ["SIGTERM", 143],
+] as const) {
+  test(`xait train stops on ${signal} after the current step, keeping the last good checkpoint`, async () => {
+    const out = join(dir, `stopped-${signal}`);
+    const child = spawn(
+      process.execPath,
+      ["bin/xait.js", "train", ...TINY, ...DATA, "--epochs", "100000", "--out", out],
+      { env: { ...process.env, XAIT_BACKEND: "js" } },
+    );
+    const guard = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    let stderr = "";
+    let sent = false;
+    child.stderr.setEncoding("utf8");
+    child.stderr.on("data", (chunk: string) => {
+      stderr += chunk;
+      if (!sent && stderr.includes("best, saved")) {
+        sent = true;
+        child.kill(signal);
+      }
+    });
+    const status = await new Promise<number | null>((done) => child.on("close", (c) => done(c)));
+    clearTimeout(guard);
+    assert.equal(status, code, stderr);
+    assert.match(stderr, new RegExp(`${signal}: stopping after this step`));
+    const m = /interrupted: the last good checkpoint \(epoch (\d+)\) is in (.+)\n/.exec(stderr);
+    assert.ok(m, stderr);
+    assert.equal(m[2], out);
+    const record = JSON.parse(readFileSync(join(out, "training.json"), "utf8"));
+    assert.equal(record.status, "interrupted");
+    assert.equal(record.bestEpoch, Number(m[1]));
+    assert.ok(record.epochs.length >= record.bestEpoch && record.epochs.length < 100000);
+    assert.equal(loadModel(out).config.modelType, "bert");
+  });
+}

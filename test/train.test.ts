@@ -64,9 +64,9 @@ function setup(arch: "bert" | "xai-transformer", seed = 1) {
 const OPTS = { epochs: 12, batchSize: 16, lr: 3e-3, warmup: 0.1, weightDecay: 0.01, dropout: 0, seed: 3 };
 
 for (const arch of ["bert", "xai-transformer"] as const) {
-  test(`${arch}: a tiny model learns "label = whether 'good' occurs" to 100%`, () => {
+  test(`${arch}: a tiny model learns "label = whether 'good' occurs" to 100%`, async () => {
     const { model, data, evaluate } = setup(arch);
-    const result = train(model, data, OPTS, { evaluate });
+    const result = await train(model, data, OPTS, { evaluate });
     assert.equal(
       result.bestAccuracy,
       1,
@@ -76,14 +76,26 @@ for (const arch of ["bert", "xai-transformer"] as const) {
   });
 }
 
-test("training is deterministic for a seed: identical weights", () => {
+test("training is deterministic for a seed: identical weights", async () => {
   const a = setup("bert");
   const b = setup("bert");
   const o = { ...OPTS, epochs: 2, dropout: 0.1 };
-  train(a.model, a.data, o, { evaluate: () => 0 });
-  train(b.model, b.data, o, { evaluate: () => 0 });
+  await train(a.model, a.data, o, { evaluate: () => 0 });
+  await train(b.model, b.data, o, { evaluate: () => 0 });
   for (const [name, t] of a.model.params)
     assert.deepEqual(Array.from(t.data), Array.from(b.model.params.get(name)!.data), name);
+});
+
+test("shouldStop: events queued before training run between steps, and training stops after that step", async () => {
+  const { model, data, evaluate } = setup("bert");
+  let stop = false;
+  setTimeout(() => (stop = true), 0); // as a signal handler would: runs only when the trainer yields
+  let steps = 0;
+  const result = await train(model, data, OPTS, { evaluate, onStep: () => steps++, shouldStop: () => stop });
+  assert.equal(result.stopped, true);
+  assert.equal(steps, 1);
+  assert.equal(result.steps, 1);
+  assert.deepEqual(result.epochs, []);
 });
 
 test("exact-length batches for the mask-free xai-transformer; length-sorted windows otherwise", () => {
@@ -150,10 +162,15 @@ test("cropToShortest shortens a batch to its shortest text and keeps each final 
   assert.deepEqual(batch[0]!.ids, [2, 10, 11, 12, 3], "the input is not changed");
 });
 
-test("xai-transformer with cropBatches: full batches of mixed lengths, and it still learns the rule", () => {
+test("xai-transformer with cropBatches: full batches of mixed lengths, and it still learns the rule", async () => {
   const { model, data, evaluate } = setup("xai-transformer");
   let steps = 0;
-  const result = train(model, data, { ...OPTS, cropBatches: true }, { evaluate, onStep: () => steps++ });
+  const result = await train(
+    model,
+    data,
+    { ...OPTS, cropBatches: true },
+    { evaluate, onStep: () => steps++ },
+  );
   assert.equal(steps, OPTS.epochs * Math.ceil(data.length / OPTS.batchSize), "batches are full");
   assert.ok(
     result.bestAccuracy >= 0.95,
@@ -181,7 +198,7 @@ test("WeightAverage: warmed-up decay, swap exchanges the weights and swaps back"
   assert.throws(() => new WeightAverage([p], 1), /decay/);
 });
 
-test("averageDecay: each epoch evaluates and offers the moving average of the weights, training itself unchanged", () => {
+test("averageDecay: each epoch evaluates and offers the moving average of the weights, training itself unchanged", async () => {
   const decay = 0.95;
   // reference: plain training, with the moving average computed by hand after every step
   const ref = setup("bert");
@@ -189,7 +206,7 @@ test("averageDecay: each epoch evaluates and offers the moving average of the we
   let manual = refParams.map((t) => Float64Array.from(t.data));
   let updates = 0;
   const manualAtEpoch: Float64Array[][] = [];
-  const refResult = train(
+  const refResult = await train(
     ref.model,
     ref.data,
     { ...OPTS, epochs: 3 },
@@ -208,7 +225,7 @@ test("averageDecay: each epoch evaluates and offers the moving average of the we
   const avg = setup("bert");
   const params = avg.model.trainableParameters().map(([, t]) => t);
   const seenAtEpoch: Float32Array[][] = [];
-  const result = train(
+  const result = await train(
     avg.model,
     avg.data,
     { ...OPTS, epochs: 3, averageDecay: decay },

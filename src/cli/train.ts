@@ -1,6 +1,6 @@
 /** `xait train`: train a sequence classifier on a labelled file and save it as a Hugging Face folder. */
 import { readFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { constants as osConstants, cpus } from "node:os";
 import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
 import { usageError, XaitError } from "../errors.js";
@@ -19,6 +19,9 @@ import { registerCommand } from "./commands.js";
 import { numberFlag, writeFileAtomic } from "./io.js";
 import { createProgress } from "./progress.js";
 import { VERSION } from "../version.js";
+
+/** Signals that stop training after the current step, keeping the last good checkpoint. */
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM"];
 
 const HELP = `Usage: xait train --train FILE (--validation FILE | --validation-fraction F) --out DIR [options]
 
@@ -63,7 +66,8 @@ Optimisation:
   --ema D                keep an exponential moving average of the weights (decay D per step, e.g.
                          0.999) and evaluate and save the averaged weights at each epoch
 Output:
-  --out DIR              model folder (replaced atomically at each better epoch)
+  --out DIR              model folder (replaced atomically at each better epoch; Ctrl-C or SIGTERM
+                         stops after the current step and keeps it)
   --dtype f16|f32        weight precision on disk [f16]
 
 Examples:
@@ -323,14 +327,16 @@ async function run(argv: string[]): Promise<number> {
     wallSeconds: 0,
     status: "running",
   };
-  let interrupted = false;
+  // Ctrl-C (SIGINT) or SIGTERM: stop after the current step (handlers run between steps, when the
+  // trainer yields); exit code 128 + the signal's number, as a shell reports a process killed by it.
+  let interrupted: NodeJS.Signals | null = null;
   let saved = false;
-  const onSigint = () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    process.stderr.write("\ninterrupt: stopping after this step (Ctrl-C again to quit at once)\n");
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) return;
+    interrupted = signal;
+    process.stderr.write(`\n${signal}: stopping after this step\n`);
   };
-  process.on("SIGINT", onSigint);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   const progress = createProgress("train");
   const validExamples = validRows.map((e, i) => ({ text: e.text, pair: e.pair, label: validIds[i]! }));
   const save = (status: string) => {
@@ -344,7 +350,7 @@ async function run(argv: string[]): Promise<number> {
   };
   try {
     const frozen = values["freeze-embeddings"] ? [model.layout.word] : [];
-    const result = train(
+    const result = await train(
       model,
       encoded,
       { ...opts, frozen },
@@ -372,28 +378,32 @@ async function run(argv: string[]): Promise<number> {
             save("running");
           }
         },
-        shouldStop: () => interrupted,
+        shouldStop: () => interrupted !== null,
       },
     );
     progress.done();
+    // the folder already holds the best epoch's weights; record the final status beside them
+    const finish = (status: string) => {
+      record.wallSeconds = (Date.now() - started) / 1000;
+      record.status = status;
+      writeFileAtomic(resolve(out, "training.json"), JSON.stringify(record, null, 2) + "\n");
+    };
     if (result.stopped) {
       if (saved) {
+        finish("interrupted");
         process.stderr.write(
           `interrupted: the last good checkpoint (epoch ${record.bestEpoch}) is in ${out}\n`,
         );
       } else process.stderr.write(`interrupted before the first epoch ended: nothing saved\n`);
-      return 130;
+      return 128 + osConstants.signals[interrupted!];
     }
-    // the folder already holds the best epoch's weights; record the final status beside them
-    record.wallSeconds = (Date.now() - started) / 1000;
-    record.status = "finished";
-    writeFileAtomic(resolve(out, "training.json"), JSON.stringify(record, null, 2) + "\n");
+    finish("finished");
     process.stderr.write(
       `best validation accuracy ${record.bestValidationAccuracy.toFixed(4)} (epoch ${record.bestEpoch}); model in ${out} (${record.wallSeconds.toFixed(0)} s)\n`,
     );
     return 0;
   } finally {
-    process.off("SIGINT", onSigint);
+    for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
   }
 }
 

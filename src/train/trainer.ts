@@ -55,7 +55,10 @@ export interface TrainHooks {
    */
   onEpoch?(record: EpochRecord, best: boolean): void;
   onStep?(step: number, total: number, loss: number, examplesPerSecond: number): void;
-  /** Polled between steps; returning true stops training after the current step. */
+  /**
+   * Polled between steps, after pending events (such as a signal handler) have had their turn;
+   * returning true stops training after the current step.
+   */
   shouldStop?(): boolean;
 }
 
@@ -72,12 +75,19 @@ function decays(name: string): boolean {
   return !name.endsWith(".bias") && !/LayerNorm|layer_norm/.test(name);
 }
 
-export function train(
+/** Lets the event loop run what is pending (a signal handler, for one) before training goes on. */
+const yieldToEvents = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/**
+ * Train `model` in place. Asynchronous only so that events can be handled between steps (when
+ * `hooks.shouldStop` is given); the steps themselves run synchronously.
+ */
+export async function train(
   model: SequenceClassifier,
   data: readonly EncodedExample[],
   opts: TrainOptions,
   hooks: TrainHooks,
-): TrainResult {
+): Promise<TrainResult> {
   if (data.length === 0) throw new XaitError("no training examples");
   const named = model.trainableParameters().filter(([name]) => !opts.frozen?.includes(name));
   const params = named.map(([, t]) => t.requireGrad());
@@ -127,9 +137,12 @@ export function train(
         lossSum += loss.item() * idx.length;
         seen += idx.length;
         hooks.onStep?.(step, total, lossSum / seen, seen / ((performance.now() - start) / 1000));
-        if (hooks.shouldStop?.()) {
-          stopped = true;
-          break;
+        if (hooks.shouldStop) {
+          await yieldToEvents();
+          if (hooks.shouldStop()) {
+            stopped = true;
+            break;
+          }
         }
       }
       if (stopped) break;
