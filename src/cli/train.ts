@@ -339,12 +339,16 @@ async function run(argv: string[]): Promise<number> {
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   const progress = createProgress("train");
   const validExamples = validRows.map((e, i) => ({ text: e.text, pair: e.pair, label: validIds[i]! }));
-  const save = (status: string) => {
+  /** training.json's text, with the wall time so far and `status`. */
+  const recordJSON = (status: string) => {
     record.wallSeconds = (Date.now() - started) / 1000;
     record.status = status;
+    return JSON.stringify(record, null, 2) + "\n";
+  };
+  const save = (status: string) => {
     saveModel(model, out, {
       dtype: values.dtype === "f16" ? "F16" : "F32",
-      extra: { "training.json": JSON.stringify(record, null, 2) + "\n" },
+      extra: { "training.json": recordJSON(status) },
     });
     saved = true;
   };
@@ -383,11 +387,7 @@ async function run(argv: string[]): Promise<number> {
     );
     progress.done();
     // the folder already holds the best epoch's weights; record the final status beside them
-    const finish = (status: string) => {
-      record.wallSeconds = (Date.now() - started) / 1000;
-      record.status = status;
-      writeFileAtomic(resolve(out, "training.json"), JSON.stringify(record, null, 2) + "\n");
-    };
+    const finish = (status: string) => writeFileAtomic(resolve(out, "training.json"), recordJSON(status));
     if (result.stopped) {
       if (saved) {
         finish("interrupted");
