@@ -3,22 +3,18 @@
  * with the shared data, the SST-2 and tweet models still reach the accuracies docs/MODELS.md states
  * (the IMDB model's test file takes minutes to run and is left to `xait evaluate accuracy`).
  */
-import { test } from "node:test";
+import { before, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { readLabelledFile } from "../src/cli/evaluate-common.js";
 import { DEFAULT_MODEL } from "../src/cli/io.js";
 import { evaluateAccuracy } from "../src/evaluate/accuracy.js";
 import { loadModel } from "../src/models/folder-node.js";
 import { initBackend } from "../src/tensor/backends.js";
+import { DATA, noData } from "./helpers/shared-data.js";
 
 const MODELS = resolve("models");
-const DATA = process.env.XAIT_DATA ?? resolve("../shared/data");
-const noData = (file: string) =>
-  existsSync(join(DATA, file))
-    ? false
-    : `shared data not found: ${join(DATA, file)} (set XAIT_DATA to the data folder)`;
 
 const BUNDLED = ["sst2-bert", "sst2-xai-transformer", "imdb-xai-transformer", "tweet-bert"];
 
@@ -47,9 +43,11 @@ for (const name of BUNDLED) {
   });
 }
 
-/** Accuracy of a bundled model on a shared data file (wasm kernels: the JS reference takes minutes). */
-async function accuracyOf(name: string, flags: Parameters<typeof readLabelledFile>[1]): Promise<number> {
-  await initBackend();
+// wasm kernels for the accuracy tests: the JS reference takes minutes
+before(() => initBackend());
+
+/** Accuracy of a bundled model on a shared data file. */
+function accuracyOf(name: string, flags: Parameters<typeof readLabelledFile>[1]): number {
   const model = loadModel(join(MODELS, name));
   const { samples } = readLabelledFile(model, flags);
   return evaluateAccuracy(model, samples, { warn: () => {} }).accuracy;
@@ -58,10 +56,10 @@ async function accuracyOf(name: string, flags: Parameters<typeof readLabelledFil
 test(
   "SST-2 validation: sst2-bert ≥ 0.82, sst2-xai-transformer ≥ 0.80, and the default is the more accurate",
   { skip: noData("sst2/validation.tsv") },
-  async () => {
+  () => {
     const data = join(DATA, "sst2/validation.tsv");
-    const bert = await accuracyOf("sst2-bert", { data });
-    const xai = await accuracyOf("sst2-xai-transformer", { data });
+    const bert = accuracyOf("sst2-bert", { data });
+    const xai = accuracyOf("sst2-xai-transformer", { data });
     assert.ok(bert >= 0.82, `sst2-bert: ${bert}`);
     assert.ok(xai >= 0.8, `sst2-xai-transformer: ${xai}`);
     assert.ok(bert >= xai, `the default model (sst2-bert, ${bert}) is less accurate than ${xai}`);
@@ -71,9 +69,9 @@ test(
 test(
   "tweets: tweet-bert ≥ 0.70 on the seeded 10 % that xait train held out",
   { skip: noData("tweet-sentiment-extraction/train.csv") },
-  async () => {
+  () => {
     const data = join(DATA, "tweet-sentiment-extraction/train.csv");
-    const acc = await accuracyOf("tweet-bert", {
+    const acc = accuracyOf("tweet-bert", {
       data,
       "validation-fraction": "0.1",
       seed: "42",

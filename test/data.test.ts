@@ -1,6 +1,5 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { XaitError } from "../src/errors.js";
 import {
@@ -13,12 +12,7 @@ import {
   type Example,
 } from "../src/train/data.js";
 import { dataFolder, readDatasetFile } from "../src/train/data-node.js";
-
-const DATA = dataFolder();
-const noData = (file: string) =>
-  existsSync(join(DATA, file))
-    ? false
-    : `shared data not found: ${join(DATA, file)} (set XAIT_DATA to the data folder)`;
+import { DATA, noData } from "./helpers/shared-data.js";
 
 const ex = (label: string): Example => ({ text: "t", label });
 

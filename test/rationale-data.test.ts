@@ -13,14 +13,8 @@ import {
   unescapeTreebankWord,
   wordMaskToTokens,
 } from "../src/evaluate/rationale-data.js";
-import { dataFolder } from "../src/train/data-node.js";
+import { DATA, noData } from "./helpers/shared-data.js";
 import { csvRecords } from "../src/train/data.js";
-
-const DATA = dataFolder();
-const noData = (file: string) =>
-  existsSync(join(DATA, file))
-    ? false
-    : `shared data not found: ${join(DATA, file)} (set XAIT_DATA to the data folder)`;
 
 test("parseSstTree: root label, leaves in order, preterminal labels", () => {
   const tree = parseSstTree("(3 (2 It) (4 (2 's) (4 (3 lovely) (2 film))))");

@@ -9,11 +9,11 @@ import {
   tokenizerFromVocab,
   type Tokenizer,
 } from "../src/tokenize/index.js";
+import { DATA, noData } from "./helpers/shared-data.js";
 
-const DATA = process.env.XAIT_DATA ?? path.resolve(process.cwd(), "../shared/data");
 const VOCAB = path.join(DATA, "bert-base-uncased", "vocab.txt");
 const SST2 = path.join(DATA, "sst2", "validation.tsv");
-const noVocab = existsSync(VOCAB) ? false : `needs ${VOCAB} (set XAIT_DATA to the shared data folder)`;
+const noVocab = noData("bert-base-uncased/vocab.txt");
 
 let bert: Tokenizer | undefined;
 function bertTokenizer(): Tokenizer {

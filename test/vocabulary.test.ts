@@ -1,14 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { XaitError } from "../src/errors.js";
 import { buildWordPieceVocabulary, tokenizerFromJSON, type Tokenizer } from "../src/tokenize/index.js";
 import { learnWordPieceVocabulary } from "../src/tokenize/vocabulary.js";
+import { DATA, noData } from "./helpers/shared-data.js";
 
-const DATA = process.env.XAIT_DATA ?? path.resolve(process.cwd(), "../shared/data");
 const SST2 = path.join(DATA, "sst2", "train.tsv");
-const noSst2 = existsSync(SST2) ? false : `needs ${SST2} (set XAIT_DATA to the shared data folder)`;
+const noSst2 = noData("sst2/train.tsv");
 
 const TEXTS = [
   "The film is great, truly GREAT!",
