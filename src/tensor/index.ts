@@ -8,4 +8,5 @@ export * from "./ops/linalg.js";
 export * from "./ops/shape.js";
 export * from "./ops/reduce.js";
 export * from "./ops/nn.js";
+export * from "./ops/decoder.js";
 export * from "./rule-set.js";
