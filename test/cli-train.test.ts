@@ -71,8 +71,8 @@ test("xait train writes the model folder; --init continues from it with its voca
   assert.equal(record.options.init.dir, first);
   assert.match(record.options.init.training.command, /^xait train --layers 1/);
   // training went on from the first model's weights, not from a fresh initialisation
-  const w1 = m1.params.get(m1.layout.word)!.data;
-  const w2 = m2.params.get(m2.layout.word)!.data;
+  const w1 = m1.wordEmbeddings.data;
+  const w2 = m2.wordEmbeddings.data;
   let diff = 0;
   for (let i = 0; i < w1.length; i++) diff = Math.max(diff, Math.abs(w1[i]! - w2[i]!));
   assert.ok(diff > 0 && diff < 0.05, `largest change of a word embedding ${diff}`);
@@ -135,7 +135,7 @@ test("xait train --pretrain-std scales the PPMI-SVD word vectors, and needs --pr
   assert.equal(r.status, 0, r.stderr);
   const m = loadModel(out);
   const H = m.config.hiddenSize;
-  const table = m.params.get(m.layout.word)!.data;
+  const table = m.wordEmbeddings.data;
   const rowStd = (id: number) => {
     let ss = 0;
     for (let j = 0; j < H; j++) ss += table[id * H + j]! ** 2;
@@ -146,7 +146,7 @@ test("xait train --pretrain-std scales the PPMI-SVD word vectors, and needs --pr
   const seen = ["movie", "good", "dull", "the"].map((w) => m.tokenizer!.encode(w).ids[1]!);
   const meanSquare = seen.reduce((s, id) => s + rowStd(id) ** 2, 0) / seen.length;
   assert.ok(meanSquare > 0.05 && meanSquare < 1, `mean square ${meanSquare}`);
-  assert.ok(rowStd(m.tokenizer!.special.unk) < 0.05);
+  assert.ok(rowStd(m.tokenizer!.special.unk!) < 0.05);
   const record = JSON.parse(readFileSync(join(out, "training.json"), "utf8"));
   assert.equal(record.options.pretrainStd, 0.5);
 

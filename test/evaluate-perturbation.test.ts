@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { XaitError } from "../src/errors.js";
 import { encodeInput, getMethod } from "../src/explain/index.js";
 import { evaluatePerturbation, sampleSeed } from "../src/evaluate/run-perturbation.js";
-import type { Batch, SequenceClassifier } from "../src/models/index.js";
+import type { Batch, TransformerModel } from "../src/models/index.js";
 import { Random } from "../src/tensor/index.js";
 import { referenceLogits, tinyModel } from "./helpers/tiny-models.js";
 
@@ -18,9 +18,9 @@ const softmax = (z: number[]) => {
  * The protocol of SPEC §4 written out independently for one unpadded sample: the 11 generate and
  * 11 pruning inputs, each run through the Float64 reference forward pass one by one.
  */
-function handCurves(m: SequenceClassifier, ids: number[], typeIds: number[], R: number[], target: number) {
+function handCurves(m: TransformerModel, ids: number[], typeIds: number[], R: number[], target: number) {
   const N = ids.length;
-  const unk = m.tokenizer!.special.unk;
+  const unk = m.tokenizer!.special.unk!;
   const positions = ids.map((_, i) => i);
   const highFirst = positions.slice().sort((a, b) => R[b]! - R[a]! || a - b);
   const smallAbsFirst = positions.slice().sort((a, b) => Math.abs(R[a]!) - Math.abs(R[b]!) || a - b);
@@ -48,7 +48,7 @@ const closeAll = (a: number[], b: number[], eps: number, what: string) => {
   a.forEach((v, i) => assert.ok(Math.abs(v - b[i]!) <= eps, `${what}[${i}]: ${v} vs ${b[i]}`));
 };
 
-function attributionsOf(m: SequenceClassifier, text: string, method: string, target: number, seed = 0) {
+function attributionsOf(m: TransformerModel, text: string, method: string, target: number, seed = 0) {
   const { batch } = encodeInput(m, text);
   const out = getMethod(method).run({ model: m, batch, target, options: { gamma: 0, steps: 50, seed } });
   return { ids: Array.from(batch.ids), typeIds: Array.from(batch.typeIds), R: out.attributions };
@@ -133,7 +133,7 @@ test("all perturbed inputs of a sample go through the model in one unpadded batc
     ] as const) {
       const { ids, R } = attributionsOf(m, s.text, id, s.label, seed);
       assert.equal(ids.length, T);
-      const unk = m.tokenizer!.special.unk;
+      const unk = m.tokenizer!.special.unk!;
       const N = ids.length;
       const high = ids.map((_, p) => p).sort((x, y) => R[y]! - R[x]! || x - y);
       const low = ids.map((_, p) => p).sort((x, y) => Math.abs(R[x]!) - Math.abs(R[y]!) || x - y);

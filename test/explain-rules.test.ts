@@ -1,26 +1,27 @@
 /** The rule-set methods against independent computations (issue 5 §6). */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { makeBatch, type SequenceClassifier } from "../src/models/index.js";
+import { makeBatch, type TransformerModel } from "../src/models/index.js";
 import {
   explain,
   explainMany,
   embeddingGradient,
-  lrpRules,
+  LRP_RULES,
   METHOD_IDS,
   getMethod,
   parseMethods,
 } from "../src/explain/index.js";
-import { GRADIENT_RULES, Tensor, noGrad } from "../src/tensor/index.js";
+import { Tensor, noGrad } from "../src/tensor/index.js";
+import { GRADIENT_RULES, type LinearSpec } from "../src/models/index.js";
 import { tinyModel } from "./helpers/tiny-models.js";
 
 /** The same model in Float64 (tight comparisons), optionally without biases. */
-function float64(m: SequenceClassifier, biasFree = false): SequenceClassifier {
+function float64(m: TransformerModel, biasFree = false): TransformerModel {
   const Ctor = m.constructor as new (
-    c: SequenceClassifier["config"],
+    c: TransformerModel["config"],
     p: Map<string, Tensor>,
-    t: SequenceClassifier["tokenizer"],
-  ) => SequenceClassifier;
+    t: TransformerModel["tokenizer"],
+  ) => TransformerModel;
   const params = new Map<string, Tensor>();
   for (const [name, t] of m.params) {
     const d = Float64Array.from(t.data);
@@ -31,7 +32,7 @@ function float64(m: SequenceClassifier, biasFree = false): SequenceClassifier {
 }
 
 const IDS = [2, 5, 7, 8, 9, 13, 3];
-const input = (model: SequenceClassifier, target = 1, steps = 50) => ({
+const input = (model: TransformerModel, target = 1, steps = 50) => ({
   model,
   batch: makeBatch([{ ids: IDS }], 0),
   target,
@@ -41,7 +42,7 @@ const input = (model: SequenceClassifier, target = 1, steps = 50) => ({
 for (const type of ["xai-transformer", "bert", "roberta", "distilbert"] as const) {
   test(`${type}, bias-free: lrp conserves relevance through every block`, () => {
     const m = float64(tinyModel(type, 11), true);
-    const layers = embeddingGradient(input(m), lrpRules(), true).layers![0]!;
+    const layers = embeddingGradient(input(m), LRP_RULES, true).layers![0]!;
     assert.ok(layers.length === m.config.numLayers + 1);
     for (const s of layers)
       assert.ok(
@@ -62,20 +63,22 @@ test("gi on the unmodified model does not conserve through blocks (the motivatio
  * redistribution formulas (SPEC §1): R_i = Σ_j x_i w_ij / z_j · R_j through every linear map, with the
  * attention probabilities and the LayerNorm std as constants.
  */
-function explicitLrp(m: SequenceClassifier, ids: number[], target: number): number[] {
+function explicitLrp(m: TransformerModel, ids: number[], target: number): number[] {
   const T = ids.length;
   const H = m.config.hiddenSize;
   const nh = m.config.numHeads;
   const dh = H / nh;
   const P = (n: string) => m.params.get(n)!.data;
-  const L = m.layout.layers[0]!;
+  const block = m.architecture.blocks[0]!;
+  const proj = block.attention.projections as { q: LinearSpec; k: LinearSpec; v: LinearSpec };
+  const L = { query: proj.q, key: proj.k, value: proj.v, output: block.attention.output } as const;
   const E = noGrad(() => m.embed(makeBatch([{ ids }], 0))).data;
   const row = (a: ArrayLike<number>, t: number) => Array.from({ length: H }, (_, d) => a[t * H + d]!);
   const x = Array.from({ length: T }, (_, t) => row(E, t));
-  const lin = (inp: number[], n: { weight: string; bias: string }) =>
+  const lin = (inp: number[], n: LinearSpec) =>
     Array.from(
       { length: H },
-      (_, o) => P(n.bias)[o]! + inp.reduce((s, v, i) => s + v * P(n.weight)[o * H + i]!, 0),
+      (_, o) => P(n.bias!)[o]! + inp.reduce((s, v, i) => s + v * P(n.weight)[o * H + i]!, 0),
     );
   const q = x.map((r) => lin(r, L.query));
   const k = x.map((r) => lin(r, L.key));
@@ -100,7 +103,7 @@ function explicitLrp(m: SequenceClassifier, ids: number[], target: number): numb
   );
   const o = c.map((r) => lin(r, L.output));
   const z = o.map((r, t) => r.map((val, d) => val + x[t]![d]!));
-  const eps = m.config.layerNormEps;
+  const eps = m.config.normEps;
   const sigma = z.map((r) => {
     const mu = r.reduce((a, b) => a + b, 0) / H;
     return Math.sqrt(r.reduce((a, b) => a + (b - mu) ** 2, 0) / (H - 1)) + eps;
@@ -110,7 +113,7 @@ function explicitLrp(m: SequenceClassifier, ids: number[], target: number): numb
     return r.map((val) => (val - mu) / sigma[t]!);
   });
   // relevance at the block output: the head (plain gradient) at position 0: R = y ⊙ ∂f/∂y
-  const hd = m.layout.head;
+  const hd = m.architecture.head as { dense: LinearSpec; classifier: LinearSpec };
   const pre = lin(y[0]!, hd.dense);
   const wc = P(hd.classifier.weight);
   const gPooled = pre.map((_, j) => wc[target * H + j]!);
@@ -127,14 +130,14 @@ function explicitLrp(m: SequenceClassifier, ids: number[], target: number): numb
   );
   // residual z = o + x: split in proportion (the output bias absorbs its share)
   const Rx = x.map((r, t) => r.map((xi, d) => (xi / z[t]![d]!) * Rz[t]![d]!));
-  const Ro = o.map((r, t) => r.map((oi, d) => ((oi - P(L.output.bias)[d]!) / z[t]![d]!) * Rz[t]![d]!));
+  const Ro = o.map((r, t) => r.map((oi, d) => ((oi - P(L.output.bias!)[d]!) / z[t]![d]!) * Rz[t]![d]!));
   // output dense: R_c[k] = Σ_i c_k W_ik / o_i · R_o[i]   (o_i includes its bias: LRP-0)
   const Rc = c.map((cr, t) =>
     cr.map((ck, kk) =>
       o[t]!.reduce(
         (s, oi, i) =>
           s +
-          ((ck * P(L.output.weight)[i * H + kk]!) / oi) * (Ro[t]![i]! * (oi / (oi - P(L.output.bias)[i]!))),
+          ((ck * P(L.output.weight)[i * H + kk]!) / oi) * (Ro[t]![i]! * (oi / (oi - P(L.output.bias!)[i]!))),
         0,
       ),
     ),

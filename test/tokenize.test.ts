@@ -217,7 +217,7 @@ test("RoBERTa-style special token names and a post-processor without token types
       post_processor: { type: "RobertaProcessing", cls: ["<s>", 0], sep: ["</s>", 2] },
     }),
   );
-  assert.deepEqual(roberta.special, { cls: 0, sep: 2, pad: 1, unk: 3, mask: 6 });
+  assert.deepEqual(roberta.special, { cls: 0, sep: 2, pad: 1, unk: 3, mask: 6, eos: 2 });
   const e = roberta.encode("Hello", "world");
   assert.deepEqual(e.tokens, ["<s>", "hello", "</s>", "</s>", "world", "</s>"]);
   assert.equal(e.typeIds.length, e.ids.length);

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { makeBatch, parseConfig, SequenceClassifier } from "../src/models/index.js";
+import { makeBatch, parseConfig, TransformerModel } from "../src/models/index.js";
 import { loadModel, saveModel } from "../src/models/folder-node.js";
 import { buildWordPieceVocabulary } from "../src/tokenize/index.js";
 import { Random, noGrad } from "../src/tensor/index.js";
@@ -45,12 +45,12 @@ function setup(arch: "bert" | "xai-transformer", seed = 1) {
       id2label: { "0": "NO", "1": "YES" },
     }),
   );
-  const model = SequenceClassifier.initialise(config, 7, tokenizer);
+  const model = TransformerModel.initialise(config, 7, tokenizer);
   const data: EncodedExample[] = rows.map((r) => {
     const e = tokenizer.encode(r.text);
     return { ids: e.ids, typeIds: e.typeIds, label: r.label };
   });
-  const evaluate = (m: SequenceClassifier) => {
+  const evaluate = (m: TransformerModel) => {
     let ok = 0;
     for (const d of data) {
       const l = noGrad(() => m.forward(makeBatch([d], 0))).data;

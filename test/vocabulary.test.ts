@@ -79,9 +79,9 @@ test("every word made of seen characters tokenises without [UNK]", () => {
       () => letters[Math.floor(rand() * letters.length)],
     );
     const e = t.encode(word.join("").toUpperCase());
-    assert.ok(!e.ids.includes(t.special.unk), `${word.join("")} → ${e.tokens.join(" ")}`);
+    assert.ok(!e.ids.includes(t.special.unk!), `${word.join("")} → ${e.tokens.join(" ")}`);
   }
-  assert.ok(t.encode("zzz").ids.includes(t.special.unk), "an unseen character is [UNK]");
+  assert.ok(t.encode("zzz").ids.includes(t.special.unk!), "an unseen character is [UNK]");
 });
 
 test("frequent words are single tokens; rare ones are spelled; frequency order with alphabetical ties", () => {
@@ -107,7 +107,7 @@ test("vocabSize caps the words but never drops characters", () => {
   const tinyVocab = vocabOf(tiny);
   assert.ok(tinyVocab.length > 10, "characters are kept beyond the cap");
   assert.ok(!tinyVocab.includes("the"), "no whole words once the cap is reached");
-  assert.ok(!tiny.encode("great film").ids.includes(tiny.special.unk));
+  assert.ok(!tiny.encode("great film").ids.includes(tiny.special.unk!));
 });
 
 test("deterministic, and independent of text order", () => {
@@ -228,7 +228,7 @@ test(
       .filter((s) => s.length > 0);
     const t = buildWordPieceVocabulary(sentences, { vocabSize: 8000 });
     assert.equal(t.vocabSize, 8000);
-    for (const s of sentences.slice(0, 2000)) assert.ok(!t.encode(s).ids.includes(t.special.unk), s);
+    for (const s of sentences.slice(0, 2000)) assert.ok(!t.encode(s).ids.includes(t.special.unk!), s);
     assert.equal(t.encode("the movie").tokens.length, 4);
   },
 );

@@ -1,8 +1,8 @@
 /** `xait bench`: GEMM throughput and BERT-base forward / LRP explanation time and peak memory. */
 import { parseArgs } from "node:util";
 import { cpus } from "node:os";
-import { makeBatch, parseConfig, SequenceClassifier } from "../models/index.js";
-import { embeddingGradient, lrpRules } from "../explain/index.js";
+import { makeBatch, parseConfig, TransformerModel } from "../models/index.js";
+import { embeddingGradient, LRP_RULES } from "../explain/index.js";
 import { noGrad } from "../tensor/index.js";
 import { backendInfo, benchGemm, initBackend } from "../tensor/backends.js";
 import { registerCommand } from "./commands.js";
@@ -44,7 +44,7 @@ function time(fn: () => void, reps: number): number {
 }
 
 /** A BERT-base-sized classifier with random weights. */
-export function bertBase(): SequenceClassifier {
+export function bertBase(): TransformerModel {
   const config = parseConfig(
     JSON.stringify({
       model_type: "bert",
@@ -59,7 +59,7 @@ export function bertBase(): SequenceClassifier {
       layer_norm_eps: 1e-12,
     }),
   );
-  return SequenceClassifier.initialise(config, 0);
+  return TransformerModel.initialise(config, 0);
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -99,7 +99,7 @@ async function run(argv: string[]): Promise<number> {
     const batch = makeBatch([{ ids }], 0);
     const forward_ms = time(() => void noGrad(() => model.forward(batch)), reps);
     const input = { model, batch, target: 1, options: { gamma: 0, steps: 50, seed: 0 } };
-    const lrp_ms = time(() => void embeddingGradient(input, lrpRules(), false), reps);
+    const lrp_ms = time(() => void embeddingGradient(input, LRP_RULES, false), reps);
     const peak_rss_mb = process.resourceUsage().maxRSS / 1024;
     log(
       `bert-base seq ${seq}: forward ${forward_ms.toFixed(0)} ms, lrp ${lrp_ms.toFixed(0)} ms, peak RSS ${peak_rss_mb.toFixed(0)} MB`,

@@ -6,7 +6,7 @@ import { getMethod, parseMethods } from "../explain/index.js";
 import type { BootstrapResult } from "../evaluate/bootstrap.js";
 import { labelIds, type LabelledText } from "../evaluate/labels.js";
 import type { MethodTiming } from "../evaluate/timing.js";
-import type { SequenceClassifier } from "../models/index.js";
+import type { TransformerModel } from "../models/index.js";
 import { backendInfo, initBackend } from "../tensor/backends.js";
 import { readDatasetFile } from "../train/data-node.js";
 import { seededSubset, splitDataset } from "../train/data.js";
@@ -68,7 +68,7 @@ export function limitFlag(value: string | undefined): number | undefined {
  * (label names matched against the model's labels; integer labels are class ids).
  */
 export function readLabelledFile(
-  model: SequenceClassifier,
+  model: TransformerModel,
   flags: DataFlags,
 ): { samples: LabelledText[]; skippedRows: number } {
   if (!flags.data)

@@ -11,7 +11,7 @@ import { getMethod } from "../explain/index.js";
 import { classByName } from "../evaluate/labels.js";
 import { evaluateRationale, type RationaleResult, type RationaleSample } from "../evaluate/rationale.js";
 import { parseSstTrees, sstRationale, tweetRationale } from "../evaluate/rationale-data.js";
-import type { SequenceClassifier } from "../models/index.js";
+import type { TransformerModel } from "../models/index.js";
 import { loadModel } from "../models/folder-node.js";
 import { splitDataset } from "../train/data.js";
 import { dataFolder, readDatasetFile } from "../train/data-node.js";
@@ -54,7 +54,7 @@ export interface RationaleSet {
  * only, first `limit`. A tweet whose selected text is empty or not found has an empty rationale.
  */
 export function tweetSamples(
-  model: SequenceClassifier,
+  model: TransformerModel,
   file: string,
   seed: number,
   limit?: number,
@@ -104,7 +104,7 @@ export function tweetSamples(
  * Binary sentences (root label ≠ 2) of an SST treebank file: the rationale is the words labelled
  * with the sentence's polarity (0-1 negative, 3-4 positive); the gold class is explained.
  */
-export function sstSamples(model: SequenceClassifier, file: string, limit?: number): RationaleSet {
+export function sstSamples(model: TransformerModel, file: string, limit?: number): RationaleSet {
   let text: string;
   try {
     text = readFileSync(file, "utf8");

@@ -4,7 +4,7 @@ import { constants as osConstants, cpus } from "node:os";
 import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
 import { usageError, XaitError } from "../errors.js";
-import { INIT_STD, parseConfig, SequenceClassifier } from "../models/index.js";
+import { INIT_STD, parseConfig, TransformerModel } from "../models/index.js";
 import { loadModel, saveModel } from "../models/folder-node.js";
 import { buildWordPieceVocabulary } from "../tokenize/index.js";
 import { mapLabels, splitDataset, type Example } from "../train/data.js";
@@ -253,7 +253,7 @@ async function run(argv: string[]): Promise<number> {
         id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
       }),
     );
-  const model = base ?? SequenceClassifier.initialise(config, opts.seed, tokenizer);
+  const model = base ?? TransformerModel.initialise(config, opts.seed, tokenizer);
   let pretrained = 0;
   if (pretrainText.length) {
     const t0 = Date.now();
@@ -262,13 +262,7 @@ async function run(argv: string[]): Promise<number> {
     const vectors = ppmiSvdEmbeddings(seqs, tokenizer.vocabSize, {
       dim: hidden,
       seed: opts.seed,
-      skip: new Set([
-        special.cls,
-        special.sep,
-        special.pad,
-        special.unk,
-        ...(special.mask !== undefined ? [special.mask] : []),
-      ]),
+      skip: new Set([special.cls, special.sep, special.pad, special.unk, special.mask].filter((id) => id !== undefined)),
     });
     pretrained = initialiseWordEmbeddings(model, vectors, hidden, pretrainStd ?? INIT_STD);
     process.stderr.write(
@@ -353,7 +347,7 @@ async function run(argv: string[]): Promise<number> {
     saved = true;
   };
   try {
-    const frozen = values["freeze-embeddings"] ? [model.layout.word] : [];
+    const frozen = values["freeze-embeddings"] ? [model.architecture.embeddings.word] : [];
     const result = await train(
       model,
       encoded,
@@ -409,12 +403,12 @@ async function run(argv: string[]): Promise<number> {
 
 /** Copy non-zero vectors into the word embedding rows, scaled to standard deviation `std`. */
 function initialiseWordEmbeddings(
-  model: SequenceClassifier,
+  model: TransformerModel,
   vectors: Float32Array,
   dim: number,
   std: number,
 ): number {
-  const table = model.params.get(model.layout.word)!;
+  const table = model.wordEmbeddings;
   let ss = 0;
   let n = 0;
   for (let i = 0; i < vectors.length; i++) {

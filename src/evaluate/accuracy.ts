@@ -8,7 +8,8 @@
  */
 import { XaitError } from "../errors.js";
 import { encodeInput } from "../explain/index.js";
-import { makeBatch, type Sequence, type SequenceClassifier } from "../models/index.js";
+import { paddingToken } from "../tokenize/index.js";
+import { makeBatch, type Sequence, type TransformerModel } from "../models/index.js";
 import { noGrad } from "../tensor/index.js";
 import { accuracy, precisionRecall } from "./metrics.js";
 import { checkLabels, type LabelledText } from "./labels.js";
@@ -24,7 +25,7 @@ export interface PredictOptions {
 
 /** Token ids of every text as the model's tokenizer encodes it (truncated to the model's maximum). */
 export function encodeAll(
-  model: SequenceClassifier,
+  model: TransformerModel,
   examples: readonly { text: string; pair?: string }[],
   warn?: (message: string) => void,
 ): Sequence[] {
@@ -57,15 +58,15 @@ export function lengthBatches(lengths: readonly number[], size: number, equalLen
 
 /** Logits of every sequence, batched as described above; rows in input order. */
 export function logitsAll(
-  model: SequenceClassifier,
+  model: TransformerModel,
   seqs: readonly Sequence[],
   opts: PredictOptions = {},
 ): number[][] {
   const size = opts.batchSize ?? 32;
   if (!Number.isInteger(size) || size < 1)
     throw new XaitError(`batch size must be a positive integer, got ${size}`);
-  const pad = model.tokenizer?.special.pad ?? model.config.padTokenId;
-  const equalLength = model.layout.attentionKind === "paper";
+  const pad = model.tokenizer ? paddingToken(model.tokenizer.special, model.config.padTokenId) : model.config.padTokenId;
+  const equalLength = !model.capabilities.masksPadding;
   const out: number[][] = new Array(seqs.length);
   const C = model.numLabels;
   let done = 0;
@@ -97,7 +98,7 @@ function argmax(xs: readonly number[]): number {
 
 /** The predicted class of every text (argmax of the logits), in input order. */
 export function predictAll(
-  model: SequenceClassifier,
+  model: TransformerModel,
   examples: readonly { text: string; pair?: string }[],
   opts: PredictOptions = {},
 ): number[] {
@@ -126,7 +127,7 @@ export interface AccuracyResult {
 
 /** Accuracy and per-class precision/recall/F1 of the model on labelled texts. */
 export function evaluateAccuracy(
-  model: SequenceClassifier,
+  model: TransformerModel,
   samples: readonly LabelledText[],
   opts: PredictOptions = {},
 ): AccuracyResult {

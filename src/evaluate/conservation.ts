@@ -6,7 +6,7 @@
  */
 import { XaitError } from "../errors.js";
 import { encodeInput, getMethod, type MethodOptions } from "../explain/index.js";
-import type { SequenceClassifier } from "../models/index.js";
+import type { TransformerModel } from "../models/index.js";
 import { noGrad } from "../tensor/index.js";
 import { checkLabels, type LabelledText } from "./labels.js";
 import { meanAbsDiff, pearson, slope } from "./metrics.js";
@@ -74,7 +74,7 @@ export function conservationStats(logits: readonly number[], sums: readonly numb
 
 /** Σ_t R_t of every method against the true-class logit, for every sample. */
 export function evaluateConservation(
-  model: SequenceClassifier,
+  model: TransformerModel,
   samples: readonly LabelledText[],
   methodIds: readonly string[] = CONSERVATION_METHODS,
   opts: ConservationOptions = {},

@@ -5,16 +5,16 @@
  * itself (SST-2 and IMDB label 0/1 → the model's classes 0/1).
  */
 import { XaitError } from "../errors.js";
-import type { SequenceClassifier } from "../models/index.js";
+import type { TransformerModel } from "../models/index.js";
 import { mapLabels, type Example } from "../train/data.js";
 
 /** The model's label2id, built from its class labels in index order. */
-export function modelLabel2id(model: SequenceClassifier): Record<string, number> {
+export function modelLabel2id(model: TransformerModel): Record<string, number> {
   return Object.fromEntries(model.config.labels.map((l, i) => [l, i]));
 }
 
 /** Class ids of the examples' labels under the model's labels (an unknown label is an error naming it). */
-export function labelIds(model: SequenceClassifier, examples: readonly Pick<Example, "label">[]): number[] {
+export function labelIds(model: TransformerModel, examples: readonly Pick<Example, "label">[]): number[] {
   const asExamples = examples.map((e) => ({ text: "", label: e.label }));
   return mapLabels(asExamples, modelLabel2id(model)).ids;
 }
@@ -25,7 +25,7 @@ export function labelIds(model: SequenceClassifier, examples: readonly Pick<Exam
  * `fallbackClasses` classes (a binary model with labels LABEL_0/LABEL_1: negative = 0, positive = 1).
  */
 export function classByName(
-  model: SequenceClassifier,
+  model: TransformerModel,
   name: string,
   fallback?: { id: number; classes: number },
 ): number {
@@ -46,7 +46,7 @@ export interface LabelledText {
 }
 
 /** Checks that every label is one of the model's classes. */
-export function checkLabels(model: SequenceClassifier, samples: readonly LabelledText[]): void {
+export function checkLabels(model: TransformerModel, samples: readonly LabelledText[]): void {
   const n = model.numLabels;
   samples.forEach((s, i) => {
     if (!Number.isInteger(s.label) || s.label < 0 || s.label >= n)

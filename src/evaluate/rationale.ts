@@ -8,7 +8,7 @@
  */
 import { XaitError } from "../errors.js";
 import { encodeInput, getMethod, type MethodOptions } from "../explain/index.js";
-import type { SequenceClassifier } from "../models/index.js";
+import type { TransformerModel } from "../models/index.js";
 import { bootstrapMetrics, type BootstrapResult } from "./bootstrap.js";
 import { auprc, mean, topKF1 } from "./metrics.js";
 import { alignWordsToTokens, sumToWords } from "./rationale-data.js";
@@ -71,7 +71,7 @@ export function rationaleAgreement(scores: readonly number[], mask: readonly boo
 }
 
 export function evaluateRationale(
-  model: SequenceClassifier,
+  model: TransformerModel,
   samples: readonly RationaleSample[],
   methodIds: readonly string[],
   opts: RationaleOptions = {},

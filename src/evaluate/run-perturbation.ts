@@ -6,8 +6,9 @@
  * Explanation time is measured per method: explainer cost is a result too. Browser-safe.
  */
 import { XaitError } from "../errors.js";
+import { paddingToken, replacementToken } from "../tokenize/index.js";
 import { encodeInput, getMethod, type Method, type MethodOptions } from "../explain/index.js";
-import type { Batch, SequenceClassifier } from "../models/index.js";
+import type { Batch, TransformerModel } from "../models/index.js";
 import { noGrad } from "../tensor/index.js";
 import { checkLabels, type LabelledText } from "./labels.js";
 import { FRACTIONS, STEPS } from "./fractions.js";
@@ -85,7 +86,7 @@ const TOKENS_PER_FORWARD = 8192;
  * so no padding is needed (the xai-transformer has no attention mask).
  */
 export function perturbedLogits(
-  model: SequenceClassifier,
+  model: TransformerModel,
   sample: Batch,
   inputs: readonly number[][],
 ): number[][] {
@@ -123,13 +124,15 @@ export function perturbedLogits(
  * forward pass; `perturbationCurves` then reads their logits from the table.
  */
 function sampleModel(
-  model: SequenceClassifier,
+  model: TransformerModel,
   sample: Batch,
   relevances: readonly number[][],
 ): { model: PerturbationModel; rows: number } {
   const tok = model.tokenizer;
   if (!tok) throw new XaitError("the model has no tokenizer (tokenizer.json or vocab.txt)");
-  const { unk, pad } = tok.special;
+  const unk = replacementToken(tok.special);
+  if (unk === undefined) throw new XaitError("the tokenizer has no unknown, pad or end-of-text token to replace tokens with");
+  const pad = paddingToken(tok.special, model.config.padTokenId);
   const ids = Array.from(sample.ids);
   const unique = new Map<string, number[]>();
   for (const R of relevances)
@@ -172,7 +175,7 @@ function perturbationBootstrap(
 
 /** Runs the perturbation evaluation of `methods` (ids) on `samples`, explaining each sample's label. */
 export function evaluatePerturbation(
-  model: SequenceClassifier,
+  model: TransformerModel,
   samples: readonly LabelledText[],
   methodIds: readonly string[],
   opts: PerturbationOptions,

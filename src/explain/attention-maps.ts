@@ -66,20 +66,27 @@ export function rolloutMatrix(layers: Matrix[], T: number): Matrix {
   return J;
 }
 
-/** `attention-last`: per head the column sums of the last layer's P, averaged over heads. */
-export function attentionLast(P: ArrayLike<number>, heads: number, T: number): number[] {
-  return columnSums(meanHeads(P, heads, T), T);
+/** Row `row` of a T×T matrix. */
+export function rowOf(M: Matrix, T: number, row: number): number[] {
+  return Array.from(M.subarray(row * T, (row + 1) * T));
 }
 
-/** `rollout` (Abnar & Zuidema 2020): R_t = Σ_i J_it. */
-export function rollout(layers: ArrayLike<number>[], heads: number, T: number): number[] {
-  return columnSums(
-    rolloutMatrix(
-      layers.map((P) => meanHeads(P, heads, T)),
-      T,
-    ),
+/**
+ * `attention-last`: per head the column sums of the last layer's P, averaged over heads — or, given
+ * `row` (a decoder's explained position), that row of the head-averaged P.
+ */
+export function attentionLast(P: ArrayLike<number>, heads: number, T: number, row?: number): number[] {
+  const A = meanHeads(P, heads, T);
+  return row === undefined ? columnSums(A, T) : rowOf(A, T, row);
+}
+
+/** `rollout` (Abnar & Zuidema 2020): R_t = Σ_i J_it, or J_{row,t} given `row`. */
+export function rollout(layers: ArrayLike<number>[], heads: number, T: number, row?: number): number[] {
+  const J = rolloutMatrix(
+    layers.map((P) => meanHeads(P, heads, T)),
     T,
   );
+  return row === undefined ? columnSums(J, T) : rowOf(J, T, row);
 }
 
 /** Ā_l = mean_heads(max(∇P ⊙ P, 0)). */
@@ -92,12 +99,16 @@ export function gradWeighted(
   return meanHeads(P, heads, T, (p, i) => Math.max(grad[i]! * p, 0));
 }
 
-/** `gae` (Chefer et al. 2021): R ← I; R ← R + Ā_l·R per layer; scores = row of [CLS] with its own entry zeroed. */
+/**
+ * `gae` (Chefer et al. 2021): R ← I; R ← R + Ā_l·R per layer; scores = row of [CLS] with its own entry
+ * zeroed — or, given `row` (a decoder's explained position), that row with nothing zeroed.
+ */
 export function gae(
   layers: ArrayLike<number>[],
   grads: ArrayLike<number>[],
   heads: number,
   T: number,
+  row?: number,
 ): number[] {
   let R = identity(T);
   layers.forEach((P, l) => {
@@ -106,22 +117,25 @@ export function gae(
     for (let i = 0; i < T * T; i++) AR[i]! += R[i]!;
     R = AR;
   });
+  if (row !== undefined) return rowOf(R, T, row);
   const scores = Array.from(R.subarray(0, T));
   scores[0] = 0;
   return scores;
 }
 
-/** `grad-rollout`: the rollout of the Ā_l, with J_00 = 0, R_t = Σ_i J_it. */
+/** `grad-rollout`: the rollout of the Ā_l, with J_00 = 0, R_t = Σ_i J_it (given `row`: J_{row,t}, nothing zeroed). */
 export function gradRollout(
   layers: ArrayLike<number>[],
   grads: ArrayLike<number>[],
   heads: number,
   T: number,
+  row?: number,
 ): number[] {
   const J = rolloutMatrix(
     layers.map((P, l) => gradWeighted(P, grads[l]!, heads, T)),
     T,
   );
+  if (row !== undefined) return rowOf(J, T, row);
   J[0] = 0;
   return columnSums(J, T);
 }

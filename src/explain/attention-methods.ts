@@ -3,20 +3,26 @@
  * `attention-flow` (probabilities only) and `gae`, `grad-rollout` (probabilities weighted by the
  * gradient of the target logit on the unmodified model).
  */
-import { GRADIENT_RULES, noGrad, type Tensor } from "../tensor/index.js";
-import type { Trace } from "../models/index.js";
+import { noGrad, type Tensor } from "../tensor/index.js";
+import { GRADIENT_RULES, type Trace } from "../models/index.js";
 import { targetSeed, type Method, type MethodInput } from "./context.js";
 import * as maps from "./attention-maps.js";
 import { attentionFlow as flow } from "./max-flow.js";
 
-function attentionOf(input: MethodInput, withGrad: boolean): { P: Tensor[]; heads: number; T: number } {
-  const { model, batch, target } = input;
+/**
+ * The attention of every layer (and with `withGrad` its gradient from the target logit). `row`: for
+ * a model that reads its last position (a decoder) the scores are that position's row of each map;
+ * for an encoder reading [CLS], undefined (the maps' own conventions apply).
+ */
+function attentionOf(input: MethodInput, withGrad: boolean): { P: Tensor[]; heads: number; T: number; row?: number } {
+  const { model, batch, target, contrast } = input;
   const trace: Trace = { attention: [], blockInputs: [], retainAttentionGrad: withGrad };
   if (withGrad) {
     const E = noGrad(() => model.embed(batch)).requireGrad();
-    model.encode(E, batch, { rules: GRADIENT_RULES, trace }).backward(targetSeed(1, model.numLabels, target));
+    model.encode(E, batch, { rules: GRADIENT_RULES, trace }).backward(targetSeed(1, model.numLabels, target, contrast));
   } else noGrad(() => model.forward(batch, { trace }));
-  return { P: trace.attention, heads: model.config.numHeads, T: batch.seq };
+  const row = model.capabilities.explainedPosition === "last" ? model.explainedPositions(batch)[0]! : undefined;
+  return { P: trace.attention, heads: model.config.numHeads, T: batch.seq, ...(row !== undefined ? { row } : {}) };
 }
 
 export const attentionLast: Method = {
@@ -24,8 +30,8 @@ export const attentionLast: Method = {
   title: "A-Last",
   conservative: false,
   run(input) {
-    const { P, heads, T } = attentionOf(input, false);
-    return { attributions: maps.attentionLast(P[P.length - 1]!.data, heads, T) };
+    const { P, heads, T, row } = attentionOf(input, false);
+    return { attributions: maps.attentionLast(P[P.length - 1]!.data, heads, T, row) };
   },
 };
 
@@ -34,12 +40,13 @@ export const rollout: Method = {
   title: "Rollout",
   conservative: false,
   run(input) {
-    const { P, heads, T } = attentionOf(input, false);
+    const { P, heads, T, row } = attentionOf(input, false);
     return {
       attributions: maps.rollout(
         P.map((p) => p.data),
         heads,
         T,
+        row,
       ),
     };
   },
@@ -50,11 +57,12 @@ export const attentionFlow: Method = {
   title: "A-Flow",
   conservative: false,
   run(input) {
-    const { P, heads, T } = attentionOf(input, false);
+    const { P, heads, T, row } = attentionOf(input, false);
     return {
       attributions: flow(
         P.map((p) => maps.withResidual(maps.meanHeads(p.data, heads, T), T)),
         T,
+        row,
       ),
     };
   },
@@ -65,13 +73,14 @@ export const gae: Method = {
   title: "GAE",
   conservative: false,
   run(input) {
-    const { P, heads, T } = attentionOf(input, true);
+    const { P, heads, T, row } = attentionOf(input, true);
     return {
       attributions: maps.gae(
         P.map((p) => p.data),
         P.map((p) => p.grad!),
         heads,
         T,
+        row,
       ),
     };
   },
@@ -82,13 +91,14 @@ export const gradRollout: Method = {
   title: "Grad-Rollout",
   conservative: false,
   run(input) {
-    const { P, heads, T } = attentionOf(input, true);
+    const { P, heads, T, row } = attentionOf(input, true);
     return {
       attributions: maps.gradRollout(
         P.map((p) => p.data),
         P.map((p) => p.grad!),
         heads,
         T,
+        row,
       ),
     };
   },

@@ -1,5 +1,9 @@
-/** What every explanation method receives: the model, one encoded input, and the explained class. */
-import type { Batch, SequenceClassifier } from "../models/index.js";
+/**
+ * What every explanation method receives: the model, one encoded input, and the explained output —
+ * a class of a classifier or a token of a language model, optionally against a contrast (the
+ * explained quantity is then the logit difference f = logit(target) − logit(contrast)).
+ */
+import type { Batch, RuleMap, Site, TransformerModel } from "../models/index.js";
 
 export interface MethodOptions {
   /** LRP-γ for the rule-set methods (default 0). */
@@ -8,13 +12,17 @@ export interface MethodOptions {
   steps: number;
   /** Seed of the `random` baseline. */
   seed: number;
+  /** Per-site rule overrides of the rule-set methods (`--rule SITE=RULE`). */
+  rules?: Partial<Record<Site, string>>;
 }
 
 export interface MethodInput {
-  model: SequenceClassifier;
+  model: TransformerModel;
   /** One unpadded sequence (batch = 1). */
   batch: Batch;
   target: number;
+  /** Explain logit(target) − logit(contrast). */
+  contrast?: number;
   options: MethodOptions;
 }
 
@@ -26,9 +34,11 @@ export interface MethodOutput {
 
 /** Several padded sequences explained at once (row r explains class targets[r]). */
 export interface BatchInput {
-  model: SequenceClassifier;
+  model: TransformerModel;
   batch: Batch;
   targets: number[];
+  /** Per row: explain logit(target) − logit(contrast) (null: the target's logit alone). */
+  contrasts?: (number | null)[];
   options: MethodOptions;
 }
 
@@ -38,6 +48,8 @@ export interface Method {
   title: string;
   /** Relevance meant to sum to the logit (conservation is reported against it). */
   conservative: boolean;
+  /** The rule map of a rule-set method (`--rule` overrides its sites); absent for the other methods. */
+  rules?: RuleMap;
   run(input: MethodInput): MethodOutput;
   /**
    * The same for a padded batch in one forward and one backward pass (methods whose rows do not
@@ -65,11 +77,28 @@ export function replicate(b: Batch, copies: number, ids?: (copy: number, t: numb
   return out;
 }
 
-/** A one-hot seed for backward(): ∂(Σ_rows logit[row, target_row])/∂logits (one target for all rows, or one per row). */
-export function targetSeed(rows: number, classes: number, target: number | readonly number[]): Float32Array {
+/**
+ * The seed for backward(): ∂(Σ_rows f_row)/∂logits with f = logit[target] (− logit[contrast]); one
+ * target (and contrast) for all rows, or one per row.
+ */
+export function targetSeed(
+  rows: number,
+  classes: number,
+  target: number | readonly number[],
+  contrast?: number | readonly (number | null)[] | null,
+): Float32Array {
   const seed = new Float32Array(rows * classes);
-  for (let r = 0; r < rows; r++) seed[r * classes + (typeof target === "number" ? target : target[r]!)] = 1;
+  for (let r = 0; r < rows; r++) {
+    seed[r * classes + (typeof target === "number" ? target : target[r]!)] = 1;
+    const c = contrast === undefined || contrast === null ? null : typeof contrast === "number" ? contrast : contrast[r];
+    if (c !== null && c !== undefined) seed[r * classes + c]! -= 1;
+  }
   return seed;
+}
+
+/** The explained quantity from a row of logits: logit[target] (− logit[contrast]). */
+export function explainedValue(logits: ArrayLike<number>, offset: number, target: number, contrast?: number | null): number {
+  return logits[offset + target]! - (contrast === undefined || contrast === null ? 0 : logits[offset + contrast]!);
 }
 
 /** Rows of at most this many tokens are pushed through the model at once (IG steps, occlusion). */

@@ -2,7 +2,8 @@
  * Integrated Gradients from the zero embedding (SPEC §2): R_t = Σ_d E_td · (1/m) Σ_k ∂f/∂E_td(α_k E),
  * midpoint rule α_k = (k − ½)/m. The m scaled copies run as batches.
  */
-import { GRADIENT_RULES, Tensor, noGrad } from "../tensor/index.js";
+import { Tensor, noGrad } from "../tensor/index.js";
+import { GRADIENT_RULES } from "../models/index.js";
 import { replicate, targetSeed, TOKENS_PER_CHUNK, type Method } from "./context.js";
 import { tokenSums } from "./rule-methods.js";
 
@@ -10,7 +11,7 @@ export const integratedGradients: Method = {
   id: "ig",
   title: "Integrated Gradients",
   conservative: true,
-  run({ model, batch, target, options }) {
+  run({ model, batch, target, contrast, options }) {
     const m = options.steps;
     const E = noGrad(() => model.embed(batch));
     const size = E.size;
@@ -25,7 +26,7 @@ export const integratedGradients: Method = {
       }
       const Es = new Tensor(scaled, [n, batch.seq, E.dim(-1)]).requireGrad();
       const logits = model.encode(Es, replicate(batch, n), { rules: GRADIENT_RULES });
-      logits.backward(targetSeed(n, model.numLabels, target));
+      logits.backward(targetSeed(n, model.numLabels, target, contrast));
       for (let c = 0; c < n; c++) for (let i = 0; i < size; i++) mean[i]! += Es.grad![c * size + i]! / m;
     }
     return { attributions: tokenSums(E.data, mean, batch.seq, E.dim(-1)) };

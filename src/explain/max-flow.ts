@@ -113,9 +113,10 @@ export class FlowNetwork {
 /**
  * `attention-flow` (Abnar & Zuidema 2020): nodes (l, j) for l = 0..L; an edge (l, i) → (l−1, j) with
  * capacity Â_l[i][j] (Â as in rollout). For each last-layer node i, the max-flow to every input node
- * t, normalised over t to sum to 1; R_t = Σ_i of those. One network answers all T² queries.
+ * t, normalised over t to sum to 1; R_t = Σ_i of those — or, given `row` (a decoder's explained
+ * position), that node's flows alone. One network answers all queries.
  */
-export function attentionFlow(residualLayers: Float64Array[], T: number): number[] {
+export function attentionFlow(residualLayers: Float64Array[], T: number, row?: number): number[] {
   const L = residualLayers.length;
   const node = (l: number, j: number) => l * T + j;
   const g = new FlowNetwork((L + 1) * T);
@@ -125,7 +126,7 @@ export function attentionFlow(residualLayers: Float64Array[], T: number): number
       for (let b = 0; b < T; b++) if (A[a * T + b]! > 0) g.addEdge(node(l, a), node(l - 1, b), A[a * T + b]!);
   }
   const R = new Array<number>(T).fill(0);
-  for (let i = 0; i < T; i++) {
+  for (let i = row ?? 0; i < (row === undefined ? T : row + 1); i++) {
     const flows = new Array<number>(T).fill(0);
     for (let t = 0; t < T; t++) flows[t] = g.maxFlow(node(L, i), node(0, t));
     const total = flows.reduce((a, b) => a + b, 0);

@@ -9,7 +9,7 @@ export interface MethodExplanation {
   attributions: number[];
   /** Σ_t R_t — comparable with `logit` for relevance methods (lrp, lrp-ah, attnlrp, gi, ig, occlusion). */
   sum: number;
-  /** The explained logit f_c of the target class. */
+  /** The explained quantity: the target's logit f_c (minus the contrast's logit when one is given). */
   logit: number;
   /** True for methods whose scores are relevances meant to sum to the logit; false for attention maps, saliency, random. */
   conservative: boolean;
@@ -17,6 +17,13 @@ export interface MethodExplanation {
   layers?: number[];
   /** Wall time of this method for this input, in milliseconds. */
   ms?: number;
+}
+
+/** A token of a language model's vocabulary. */
+export interface TokenRef {
+  id: number;
+  /** Its text (byte-level pieces decoded). */
+  text: string;
 }
 
 export interface Explanation {
@@ -36,7 +43,17 @@ export interface Explanation {
   /** The predicted class index and its label. */
   predicted: number;
   predictedLabel: string;
-  /** All class labels in index order. */
+  /**
+   * The outputs listed, in the order of `logits` and `probabilities`: a classifier's class labels in
+   * index order; for a language model the most likely next tokens (then the target and the contrast
+   * if they are not among them). `target` and `predicted` index this list.
+   */
   labels: string[];
+  /** Language model: the vocabulary ids of `labels`. */
+  outputIds?: number[];
+  /** Language model: the explained next token. */
+  targetToken?: TokenRef;
+  /** The contrast (class or token) whose logit is subtracted from the target's. */
+  contrast?: TokenRef;
   explanations: Record<string, MethodExplanation>;
 }

@@ -1,39 +1,49 @@
 /**
- * The rule-set methods (SPEC §2): one forward pass under a rule set, one backward pass from the
- * target logit, Gradient × Input at the embeddings E. `lrp`, `lrp-ah`, `attnlrp` and `gi` differ only
- * in the rule set; `saliency` reads |∂f/∂E| on the unmodified model.
+ * The rule-set methods: one forward pass under a rule map (a rule per site, models/sites.ts), one
+ * backward pass from the target logit, Gradient × Input at the embeddings E. `lrp`, `lrp-ah`,
+ * `attnlrp` and `gi` differ only in the map; `saliency` reads |∂f/∂E| on the unmodified model.
  */
-import { GRADIENT_RULES, Tensor, noGrad, type RuleSet } from "../tensor/index.js";
-import type { Trace } from "../models/index.js";
-import { targetSeed, type BatchInput, type Method, type MethodInput, type MethodOutput } from "./context.js";
+import { Tensor, noGrad } from "../tensor/index.js";
+import { GRADIENT_RULES, linearRule, withRules, type RuleMap, type Trace } from "../models/index.js";
+import { targetSeed, type BatchInput, type Method, type MethodInput, type MethodOptions, type MethodOutput } from "./context.js";
 
-/** LRP (AH+LN), the paper's method: attention probabilities and LayerNorm std constant, identity rule on activations. */
-export function lrpRules(gamma = 0): RuleSet {
-  return {
-    attention: "constant",
-    attentionProducts: "gradient",
-    layerNorm: "constant-std",
-    activation: "identity",
-    headActivation: "gradient",
-    gamma,
-  };
-}
+/**
+ * LRP (AH+LN), the paper's method (CP-LRP): attention probabilities and the norms' scale held
+ * constant, the identity rule on MLP activations, a gated MLP's gate held constant; the head's
+ * activation takes the plain gradient, as in the paper's code.
+ */
+export const LRP_RULES: RuleMap = Object.freeze({
+  "attention.probs": "detach",
+  "attention.products": "gradient",
+  "norm.scale": "detach",
+  "mlp.activation": "identity",
+  "mlp.gate": "detach",
+  "head.activation": "gradient",
+  linear: "gradient",
+});
 
-/** LRP (AH): as `lrp`, but LayerNorm unmodified. */
-export function lrpAhRules(gamma = 0): RuleSet {
-  return { ...lrpRules(gamma), layerNorm: "gradient" };
-}
+/** LRP (AH): as `lrp`, but the norms unmodified. */
+export const LRP_AH_RULES: RuleMap = Object.freeze({ ...LRP_RULES, "norm.scale": "gradient" });
 
-/** AttnLRP in Gradient × Input form: std constant, softmax gradient kept, both attention products halved, identity everywhere. */
-export function attnLrpRules(gamma = 0): RuleSet {
-  return {
-    attention: "gradient",
-    attentionProducts: "uniform",
-    layerNorm: "constant-std",
-    activation: "identity",
-    headActivation: "identity",
-    gamma,
-  };
+/**
+ * AttnLRP in Gradient × Input form: the norms' scale held constant; the gradient through the softmax
+ * kept; the gradient leaving each attention product (Q·Kᵀ, P·V) and a gated MLP's product halved; the
+ * identity rule on every element-wise activation, the head's included.
+ */
+export const ATTNLRP_RULES: RuleMap = Object.freeze({
+  "attention.probs": "gradient",
+  "attention.products": "uniform",
+  "norm.scale": "detach",
+  "mlp.activation": "identity",
+  "mlp.gate": "uniform",
+  "head.activation": "identity",
+  linear: "gradient",
+});
+
+/** A method's rule map with the options applied: γ on the linear layers, then the per-site overrides. */
+export function rulesFor(base: RuleMap, options: Pick<MethodOptions, "gamma" | "rules">, takesGamma = true): RuleMap {
+  const gamma = takesGamma && options.gamma > 0 ? { linear: linearRule(options.gamma) } : {};
+  return withRules(base, { ...gamma, ...(options.rules ?? {}) });
 }
 
 /** Σ_d of x ⊙ g per token over rows [batch, seq, hidden]. */
@@ -64,17 +74,16 @@ export function tokenSums(
  */
 export function embeddingGradient(
   input: MethodInput | BatchInput,
-  rules: RuleSet,
+  rules: RuleMap,
   perLayer: boolean,
 ): { E: Tensor; grad: Float32Array | Float64Array; layers?: number[][] } {
   const { model, batch } = input;
-  const targets = "targets" in input ? input.targets : input.target;
   const E = noGrad(() => model.embed(batch)).requireGrad();
   const trace: Trace | undefined = perLayer
     ? { attention: [], blockInputs: [], retainBlockGrads: true }
     : undefined;
   const logits = model.encode(E, batch, { rules, trace });
-  logits.backward(targetSeed(batch.batch, model.numLabels, targets));
+  logits.backward(seedOf(input));
   const layers = trace?.blockInputs.map((x) => {
     const per = x.size / batch.batch;
     return Array.from({ length: batch.batch }, (_, r) => {
@@ -105,27 +114,34 @@ function rowsOf(
   });
 }
 
-function ruleMethod(id: string, title: string, rules: (gamma: number) => RuleSet): Method {
+/** The backward seed of an input: one-hot on each row's target (minus one-hot on its contrast). */
+export function seedOf(input: MethodInput | BatchInput): Float32Array {
+  const { model, batch } = input;
+  if ("targets" in input) return targetSeed(batch.batch, model.numLabels, input.targets, input.contrasts);
+  return targetSeed(batch.batch, model.numLabels, input.target, input.contrast);
+}
+
+function ruleMethod(id: string, title: string, base: RuleMap, takesGamma: boolean): Method {
   return {
     id,
     title,
     conservative: true,
+    rules: base,
     run(input): MethodOutput {
-      const { E, grad, layers } = embeddingGradient(input, rules(input.options.gamma), true);
+      const { E, grad, layers } = embeddingGradient(input, rulesFor(base, input.options, takesGamma), true);
       return { attributions: tokenSums(E.data, grad, input.batch.seq, E.dim(-1)), layers: layers![0] };
     },
     runBatch(input) {
-      const { E, grad, layers } = embeddingGradient(input, rules(input.options.gamma), true);
+      const { E, grad, layers } = embeddingGradient(input, rulesFor(base, input.options, takesGamma), true);
       return rowsOf(input, E, grad, false, layers);
     },
   };
 }
 
-export const lrp = ruleMethod("lrp", "LRP (AH+LN)", lrpRules);
-export const lrpAh = ruleMethod("lrp-ah", "LRP (AH)", lrpAhRules);
-export const attnLrp = ruleMethod("attnlrp", "AttnLRP", attnLrpRules);
-export const gi = ruleMethod("gi", "GI", () => GRADIENT_RULES);
-
+export const lrp = ruleMethod("lrp", "LRP (AH+LN)", LRP_RULES, true);
+export const lrpAh = ruleMethod("lrp-ah", "LRP (AH)", LRP_AH_RULES, true);
+export const attnLrp = ruleMethod("attnlrp", "AttnLRP", ATTNLRP_RULES, true);
+export const gi = ruleMethod("gi", "GI", GRADIENT_RULES, false);
 export const saliency: Method = {
   id: "saliency",
   title: "Saliency",

@@ -1,143 +1,163 @@
-/** config.json of a Hugging Face model folder, normalised over the supported model types. */
+/**
+ * config.json of a Hugging Face model folder, normalised over the model families: the shape of the
+ * network in one vocabulary (hidden size, heads, layers, …). Each family module reads its own keys
+ * with a ConfigReader and fills a ModelConfig; registry.ts picks the family by `model_type`.
+ */
 import { XaitError } from "../errors.js";
 
-export const MODEL_TYPES = ["bert", "xai-transformer", "roberta", "distilbert"] as const;
-export type ModelType = (typeof MODEL_TYPES)[number];
-export type Activation = "gelu" | "gelu_new" | "relu";
+export type Activation = "gelu" | "gelu_new" | "relu" | "silu";
+
+/** What a model computes: class logits, or next-token logits over its vocabulary. */
+export type Task = "classification" | "causal-lm";
 
 export interface ModelConfig {
-  modelType: ModelType;
+  /** `model_type` as written in config.json (bert, roberta, gpt2, llama, …). */
+  modelType: string;
+  task: Task;
   vocabSize: number;
   hiddenSize: number;
   numLayers: number;
   numHeads: number;
-  /** Feed-forward width (0 for the xai-transformer, which has no feed-forward layer). */
+  /** Key/value heads (grouped-query attention); equal to numHeads otherwise. */
+  numKvHeads: number;
+  /** Width of one attention head. */
+  headDim: number;
+  /** Feed-forward width (0: no feed-forward layer, as in the paper's xai-transformer). */
   intermediateSize: number;
   hiddenAct: Activation;
+  /** Number of learned or rotary positions (the context length). */
   maxPositions: number;
   typeVocabSize: number;
-  layerNormEps: number;
+  /** ε of every LayerNorm / RMSNorm. */
+  normEps: number;
+  /** Id written into padding positions (never attended to where the model masks padding). */
   padTokenId: number;
-  /** Class labels in index order. */
+  /** Class labels in index order (classification; empty for a causal LM). */
   labels: string[];
+  /** Rotary embeddings' base (Llama family). */
+  ropeTheta?: number;
+  /** The LM head shares the token embedding matrix. */
+  tieWordEmbeddings?: boolean;
+  /** Biases on the q, k, v projections (Qwen2). */
+  attentionBias?: boolean;
+  /** Mistral's sliding attention window (inputs beyond it are refused). */
+  slidingWindow?: number;
   /** The config as read, for writing back keys this loader does not interpret. */
   raw: Record<string, unknown>;
 }
 
-function num(raw: Record<string, unknown>, key: string, fallback?: number): number {
-  const v = raw[key] ?? fallback;
-  if (typeof v !== "number" || !Number.isFinite(v))
-    throw new XaitError(`config.json: "${key}" must be a number${v === undefined ? " (missing)" : `, got ${JSON.stringify(v)}`}`);
-  return v;
-}
+/** Largest sizes a config may ask for before the weights are seen (checked against them later). */
+const MAX_DIMENSION = 1 << 20;
+const MAX_LAYERS = 4096;
+export const MAX_LABELS = 1 << 16;
 
-function posInt(raw: Record<string, unknown>, key: string, fallback?: number): number {
-  const v = num(raw, key, fallback);
-  if (!Number.isInteger(v) || v <= 0) throw new XaitError(`config.json: "${key}" must be a positive integer, got ${v}`);
-  return v;
-}
+/** Typed access to config.json keys: every error names the key and what was expected. */
+export class ConfigReader {
+  constructor(
+    readonly raw: Record<string, unknown>,
+    readonly fileName = "config.json",
+  ) {}
 
-function labelsOf(raw: Record<string, unknown>): string[] {
-  const id2label = raw.id2label as Record<string, string> | undefined;
-  if (id2label && typeof id2label === "object") {
-    const n = Object.keys(id2label).length;
-    const labels: string[] = [];
-    for (let i = 0; i < n; i++) {
-      const l = id2label[String(i)];
-      if (typeof l !== "string") throw new XaitError(`config.json: id2label has no entry for class ${i}`);
-      labels.push(l);
+  private fail(key: string, want: string, v: unknown): never {
+    throw new XaitError(
+      `${this.fileName}: "${key}" must be ${want}${v === undefined ? " (missing)" : `, got ${JSON.stringify(v)?.slice(0, 60)}`}`,
+    );
+  }
+
+  has(key: string): boolean {
+    return this.raw[key] !== undefined && this.raw[key] !== null;
+  }
+
+  number(key: string, fallback?: number): number {
+    const v = this.raw[key] ?? fallback;
+    if (typeof v !== "number" || !Number.isFinite(v)) this.fail(key, "a number", this.raw[key]);
+    return v;
+  }
+
+  /** A positive number (ε of a norm, rotary base). */
+  positive(key: string, fallback?: number): number {
+    const v = this.number(key, fallback);
+    if (!(v > 0)) this.fail(key, "a positive number", v);
+    return v;
+  }
+
+  /** A positive integer up to `max` (dimensions, layer counts). */
+  size(key: string, fallback?: number, max = MAX_DIMENSION): number {
+    const v = this.number(key, fallback);
+    if (!Number.isInteger(v) || v <= 0 || v > max) this.fail(key, `a positive integer up to ${max}`, v);
+    return v;
+  }
+
+  layers(key: string): number {
+    return this.size(key, undefined, MAX_LAYERS);
+  }
+
+  /** A token id (≥ 0), or the fallback when absent or null. */
+  tokenId(key: string, fallback: number): number {
+    const v = this.raw[key];
+    if (v === undefined || v === null) return fallback;
+    // eos_token_id may be a list (Llama 3): the first entry
+    const first = Array.isArray(v) ? v[0] : v;
+    if (typeof first !== "number" || !Number.isInteger(first) || first < 0) this.fail(key, "a token id (integer ≥ 0)", v);
+    return first;
+  }
+
+  boolean(key: string, fallback: boolean): boolean {
+    const v = this.raw[key];
+    if (v === undefined || v === null) return fallback;
+    if (typeof v !== "boolean") this.fail(key, "true or false", v);
+    return v;
+  }
+
+  string(key: string, fallback?: string): string {
+    const v = this.raw[key] ?? fallback;
+    if (typeof v !== "string") this.fail(key, "a string", this.raw[key]);
+    return v;
+  }
+
+  /** An activation name as Hugging Face spells it. */
+  activation(key: string, fallback: string, allowed: readonly Activation[]): Activation {
+    const v = this.string(key, fallback);
+    const name = v === "gelu_pytorch_tanh" || v === "gelu_fast" ? "gelu_new" : v === "swish" ? "silu" : v;
+    if (!(allowed as readonly string[]).includes(name))
+      throw new XaitError(`${this.fileName}: unsupported "${key}" ${JSON.stringify(v)} (supported: ${allowed.join(", ")})`);
+    return name as Activation;
+  }
+
+  /** Class labels from id2label (or num_labels, as LABEL_i). */
+  labels(): string[] {
+    const id2label = this.raw.id2label;
+    if (id2label !== undefined && id2label !== null) {
+      if (typeof id2label !== "object" || Array.isArray(id2label))
+        this.fail("id2label", 'an object {"0": label, …}', id2label);
+      const entries = id2label as Record<string, unknown>;
+      const n = Object.keys(entries).length;
+      if (n > MAX_LABELS) this.fail("id2label", `at most ${MAX_LABELS} entries`, `${n} entries`);
+      const labels: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const l = entries[String(i)];
+        if (typeof l !== "string") throw new XaitError(`${this.fileName}: id2label has no string label for class ${i}`);
+        labels.push(l);
+      }
+      if (this.has("num_labels") && this.size("num_labels", undefined, MAX_LABELS) !== n)
+        throw new XaitError(`${this.fileName}: "num_labels" is ${String(this.raw.num_labels)} but id2label has ${n} entries`);
+      return labels;
     }
-    return labels;
+    const n = this.size("num_labels", 2, MAX_LABELS);
+    return Array.from({ length: n }, (_, i) => `LABEL_${i}`);
   }
-  const n = typeof raw.num_labels === "number" ? raw.num_labels : 2;
-  return Array.from({ length: n }, (_, i) => `LABEL_${i}`);
 }
 
-function activationOf(v: unknown): Activation {
-  if (v === "gelu" || v === "gelu_new" || v === "relu") return v;
-  if (v === "gelu_pytorch_tanh") return "gelu_new";
-  throw new XaitError(`config.json: unsupported activation ${JSON.stringify(v)} (supported: gelu, gelu_new, relu)`);
+/** `architectures[0]` of a config, if any. */
+export function architectureName(raw: Record<string, unknown>): string | undefined {
+  const a = raw.architectures;
+  return Array.isArray(a) && typeof a[0] === "string" ? a[0] : undefined;
 }
 
-/** Parse and check a config.json text. */
-export function parseConfig(text: string, fileName = "config.json"): ModelConfig {
-  let raw: Record<string, unknown>;
-  try {
-    raw = JSON.parse(text) as Record<string, unknown>;
-  } catch (e) {
-    throw new XaitError(`${fileName}: not valid JSON (${(e as Error).message})`);
-  }
-  if (!raw || typeof raw !== "object" || Array.isArray(raw)) throw new XaitError(`${fileName}: expected a JSON object`);
-  const type = raw.model_type;
-  if (!MODEL_TYPES.includes(type as ModelType))
-    throw new XaitError(`${fileName}: unknown model_type ${JSON.stringify(type)} (supported: ${MODEL_TYPES.join(", ")})`);
-  const modelType = type as ModelType;
-  let cfg: ModelConfig;
-  if (modelType === "distilbert") {
-    cfg = {
-      modelType,
-      vocabSize: posInt(raw, "vocab_size"),
-      hiddenSize: posInt(raw, "dim"),
-      numLayers: posInt(raw, "n_layers"),
-      numHeads: posInt(raw, "n_heads"),
-      intermediateSize: posInt(raw, "hidden_dim"),
-      hiddenAct: activationOf(raw.activation ?? "gelu"),
-      maxPositions: posInt(raw, "max_position_embeddings", 512),
-      typeVocabSize: 0,
-      layerNormEps: 1e-12,
-      padTokenId: num(raw, "pad_token_id", 0),
-      labels: labelsOf(raw),
-      raw,
-    };
-  } else {
-    cfg = {
-      modelType,
-      vocabSize: posInt(raw, "vocab_size"),
-      hiddenSize: posInt(raw, "hidden_size"),
-      numLayers: posInt(raw, "num_hidden_layers"),
-      numHeads: posInt(raw, "num_attention_heads"),
-      intermediateSize: modelType === "xai-transformer" ? 0 : posInt(raw, "intermediate_size"),
-      hiddenAct: modelType === "xai-transformer" ? "gelu" : activationOf(raw.hidden_act ?? "gelu"),
-      maxPositions: posInt(raw, "max_position_embeddings", 512),
-      typeVocabSize: posInt(raw, "type_vocab_size", modelType === "roberta" ? 1 : 2),
-      layerNormEps: num(raw, "layer_norm_eps", 1e-12),
-      padTokenId: num(raw, "pad_token_id", modelType === "roberta" ? 1 : 0),
-      labels: labelsOf(raw),
-      raw,
-    };
-  }
-  if (cfg.hiddenSize % cfg.numHeads !== 0)
-    throw new XaitError(`${fileName}: hidden size ${cfg.hiddenSize} is not divisible by ${cfg.numHeads} attention heads`);
-  if (cfg.labels.length < 1) throw new XaitError(`${fileName}: the model has no classes`);
-  return cfg;
-}
-
-/** The config.json object for a config (Hugging Face keys). */
-export function configToJSON(cfg: ModelConfig): Record<string, unknown> {
-  const id2label = Object.fromEntries(cfg.labels.map((l, i) => [String(i), l]));
-  const label2id = Object.fromEntries(cfg.labels.map((l, i) => [l, i]));
-  const common = { ...cfg.raw, model_type: cfg.modelType, vocab_size: cfg.vocabSize, id2label, label2id, pad_token_id: cfg.padTokenId };
-  if (cfg.modelType === "distilbert")
-    return {
-      ...common,
-      architectures: ["DistilBertForSequenceClassification"],
-      dim: cfg.hiddenSize,
-      n_layers: cfg.numLayers,
-      n_heads: cfg.numHeads,
-      hidden_dim: cfg.intermediateSize,
-      activation: cfg.hiddenAct,
-      max_position_embeddings: cfg.maxPositions,
-    };
-  const arch = { bert: "BertForSequenceClassification", roberta: "RobertaForSequenceClassification", "xai-transformer": "XaiTransformerForSequenceClassification" }[cfg.modelType];
+/** The label2id / id2label keys Hugging Face writes for a classifier. */
+export function labelKeys(labels: readonly string[]): Record<string, unknown> {
   return {
-    ...common,
-    architectures: [arch],
-    hidden_size: cfg.hiddenSize,
-    num_hidden_layers: cfg.numLayers,
-    num_attention_heads: cfg.numHeads,
-    ...(cfg.modelType === "xai-transformer" ? {} : { intermediate_size: cfg.intermediateSize, hidden_act: cfg.hiddenAct }),
-    max_position_embeddings: cfg.maxPositions,
-    type_vocab_size: cfg.typeVocabSize,
-    layer_norm_eps: cfg.layerNormEps,
+    id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
+    label2id: Object.fromEntries(labels.map((l, i) => [l, i])),
   };
 }

@@ -3,8 +3,8 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writ
 import { dirname, join, resolve } from "node:path";
 import { XaitError } from "../errors.js";
 import type { SafetensorsWriteDtype } from "./safetensors.js";
-import { modelFromFiles, modelToFiles } from "./folder.js";
-import type { SequenceClassifier } from "./model.js";
+import { modelFromFiles, modelToFiles, shardNames } from "./folder.js";
+import type { TransformerModel } from "./model.js";
 
 function readText(dir: string, name: string): string | undefined {
   const p = join(dir, name);
@@ -12,19 +12,29 @@ function readText(dir: string, name: string): string | undefined {
 }
 
 /** Load a model folder: config.json, model.safetensors, tokenizer.json (or vocab.txt). */
-export function loadModel(dir: string, warn: (msg: string) => void = (m) => process.stderr.write(`warning: ${m}\n`)): SequenceClassifier {
+export function loadModel(dir: string, warn: (msg: string) => void = (m) => process.stderr.write(`warning: ${m}\n`)): TransformerModel {
   if (!existsSync(dir)) throw new XaitError(`model folder ${dir} does not exist`);
   if (!statSync(dir).isDirectory()) throw new XaitError(`model path ${dir} is not a folder`);
   const config = readText(dir, "config.json");
   if (config === undefined) throw new XaitError(`model folder ${dir} has no config.json`);
   const weightsPath = join(dir, "model.safetensors");
-  if (!existsSync(weightsPath)) throw new XaitError(`model folder ${dir} has no model.safetensors`);
+  const indexText = existsSync(weightsPath) ? undefined : readText(dir, "model.safetensors.index.json");
+  if (!existsSync(weightsPath) && indexText === undefined)
+    throw new XaitError(`model folder ${dir} has no model.safetensors (nor model.safetensors.index.json)`);
   const tokenizerJson = readText(dir, "tokenizer.json");
   const vocabTxt = tokenizerJson === undefined ? readText(dir, "vocab.txt") : undefined;
   if (tokenizerJson === undefined && vocabTxt === undefined)
     throw new XaitError(`model folder ${dir} has neither tokenizer.json nor vocab.txt`);
   try {
-    return modelFromFiles({ config, weights: new Uint8Array(readFileSync(weightsPath)), tokenizerJson, vocabTxt }, warn);
+    const weights =
+      indexText === undefined
+        ? new Uint8Array(readFileSync(weightsPath))
+        : shardNames(indexText).map((name) => {
+            const path = join(dir, name);
+            if (!existsSync(path)) throw new XaitError(`model.safetensors.index.json names ${name}, which is missing`);
+            return { name, bytes: new Uint8Array(readFileSync(path)) };
+          });
+    return modelFromFiles({ config, weights, tokenizerJson, vocabTxt }, warn);
   } catch (e) {
     if (e instanceof XaitError) throw new XaitError(`${dir}: ${e.message}`, e.exitCode);
     throw e;
@@ -35,7 +45,7 @@ export function loadModel(dir: string, warn: (msg: string) => void = (m) => proc
  * Write a model folder atomically: files go to a sibling temporary folder which then replaces `dir`
  * (an interrupted save leaves the previous folder intact). `extra` adds files such as training.json.
  */
-export function saveModel(model: SequenceClassifier, dir: string, opts: { dtype?: SafetensorsWriteDtype; extra?: Record<string, string> } = {}): void {
+export function saveModel(model: TransformerModel, dir: string, opts: { dtype?: SafetensorsWriteDtype; extra?: Record<string, string> } = {}): void {
   const files: Record<string, string | Uint8Array> = { ...modelToFiles(model, opts.dtype ?? "F32"), ...(opts.extra ?? {}) };
   const target = resolve(dir);
   mkdirSync(dirname(target), { recursive: true });

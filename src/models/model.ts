@@ -1,37 +1,29 @@
 /**
- * A Transformer sequence classifier, written once for every supported model type: the layout
- * (layout.ts) says where its weights live, the rule set (tensor/rule-set.ts) how its backward pass
- * is modified for an explanation.
+ * A Transformer of any supported family, run from its Architecture (architecture.ts): embeddings,
+ * pre- or post-norm blocks, an optional final norm and a head on the explained position. The forward
+ * pass is written once; an explanation runs it under a rule map (sites.ts) that changes only the
+ * backward pass.
  */
 import { XaitError } from "../errors.js";
+import { Random, Tensor, add, gather, noGrad, rowsAt } from "../tensor/index.js";
+import type { Architecture, Capabilities, HeadSpec } from "./architecture.js";
+import { parameterSpecs } from "./architecture.js";
 import {
-  GRADIENT_RULES,
-  Random,
-  Tensor,
-  add,
-  dropout,
-  gammaLinear,
-  gather,
-  gelu,
-  identityRule,
-  layerNorm,
-  linear,
-  matmul,
-  permute,
-  relu,
-  reshape,
-  scale,
-  slice,
-  softmax,
-  tanh,
-  uniform,
-  type RuleSet,
-} from "../tensor/index.js";
+  applyAttention,
+  applyLinear,
+  applyMlp,
+  applyNorm,
+  attentionMask,
+  drop,
+  headActivation,
+  type BlockContext,
+} from "./blocks.js";
 import type { ModelConfig } from "./config.js";
-import { layoutOf, parameterSpecs, type Layout, type LinearNames } from "./layout.js";
+import { familyOf } from "./registry.js";
+import { GRADIENT_RULES, type RuleMap } from "./sites.js";
 import type { Tokenizer } from "../tokenize/index.js";
 
-/** A padded batch of token ids, row-major [batch, seq]. */
+/** A padded batch of token ids, row-major [batch, seq]; rows are padded on the right. */
 export interface Batch {
   batch: number;
   seq: number;
@@ -54,87 +46,98 @@ export interface Trace {
 }
 
 export interface ForwardOptions {
-  rules?: RuleSet;
+  rules?: RuleMap;
   trace?: Trace;
   /** Training: dropout probability and its generator. */
   train?: { dropout: number; rng: Random };
 }
 
-/** Mask value added to the scores of padding positions. */
-const MASKED = -1e9;
-
-/** Standard deviation of freshly initialised weights (BERT's initialiser range). */
+/** Standard deviation of freshly initialised weights (BERT's and GPT-2's initialiser range). */
 export const INIT_STD = 0.02;
 
-export class SequenceClassifier {
-  readonly layout: Layout;
+export class TransformerModel {
+  readonly architecture: Architecture;
 
   constructor(
     readonly config: ModelConfig,
     readonly params: Map<string, Tensor>,
     readonly tokenizer: Tokenizer | null = null,
   ) {
-    this.layout = layoutOf(config);
-    for (const spec of parameterSpecs(config, this.layout)) {
+    this.architecture = familyOf(config.modelType).architecture(config);
+    for (const spec of parameterSpecs(this.architecture)) {
       if (!spec.unused && !params.has(spec.name)) throw new XaitError(`model is missing tensor ${spec.name}`);
     }
   }
 
-  /** A model with freshly initialised weights (normal(0, INIT_STD), zero biases, unit LayerNorm). */
-  static initialise(config: ModelConfig, seed: number, tokenizer: Tokenizer | null = null, std = INIT_STD): SequenceClassifier {
+  /** A model with freshly initialised weights (normal(0, std), zero biases, unit norms). */
+  static initialise(config: ModelConfig, seed: number, tokenizer: Tokenizer | null = null, std = INIT_STD): TransformerModel {
     const rng = new Random(seed);
     const params = new Map<string, Tensor>();
-    for (const spec of parameterSpecs(config)) {
+    for (const spec of parameterSpecs(familyOf(config.modelType).architecture(config))) {
       if (spec.unused) continue;
       const t = Tensor.zeros(spec.shape);
       if (spec.init === "ones") t.data.fill(1);
       else if (spec.init === "normal") for (let i = 0; i < t.size; i++) t.data[i] = rng.normal() * std;
       params.set(spec.name, t);
     }
-    return new SequenceClassifier(config, params, tokenizer);
+    return new TransformerModel(config, params, tokenizer);
   }
 
+  get capabilities(): Capabilities {
+    return this.architecture.capabilities;
+  }
+
+  /** Number of output logits: classes of a classifier, the vocabulary of a language model. */
   get numLabels(): number {
-    return this.config.labels.length;
+    return this.config.task === "causal-lm" ? this.config.vocabSize : this.config.labels.length;
+  }
+
+  /** The token embedding table (what training may freeze and pretrained vectors initialise). */
+  get wordEmbeddings(): Tensor {
+    return this.param(this.architecture.embeddings.word);
   }
 
   /** The trainable tensors the forward pass uses. */
   trainableParameters(): [string, Tensor][] {
-    return parameterSpecs(this.config, this.layout)
+    return parameterSpecs(this.architecture)
       .filter((s) => !s.unused)
-      .map((s) => [s.name, this.p(s.name)]);
+      .map((s) => [s.name, this.param(s.name)]);
   }
 
-  private p(name: string): Tensor {
+  private param(name: string): Tensor {
     const t = this.params.get(name);
     if (!t) throw new XaitError(`model is missing tensor ${name}`);
     return t;
   }
 
-  /** The embedding output E [batch, seq, hidden] (after the embedding LayerNorm): relevance is read here. */
+  /**
+   * The embedding output E [batch, seq, hidden] — token (+ position, + token type) embeddings, after
+   * the embedding norm where the family has one. Relevance is read here.
+   */
   embed(b: Batch, train?: ForwardOptions["train"]): Tensor {
-    const cfg = this.config;
-    if (b.seq > cfg.maxPositions)
-      throw new XaitError(`input has ${b.seq} tokens, the model takes at most ${cfg.maxPositions}`);
+    const a = this.architecture;
+    if (b.seq > a.capabilities.maxTokens)
+      throw new XaitError(`input has ${b.seq} tokens, the model takes at most ${a.capabilities.maxTokens}`);
     const shape = [b.batch, b.seq];
     for (const id of b.ids)
-      if (id < 0 || id >= cfg.vocabSize) throw new XaitError(`token id ${id} is outside the vocabulary of ${cfg.vocabSize}`);
-    let x = gather(this.p(this.layout.word), b.ids, shape);
-    x = add(x, gather(this.p(this.layout.position), this.positionIds(b), shape));
-    if (this.layout.tokenType) x = add(x, gather(this.p(this.layout.tokenType), b.typeIds, shape));
-    const n = this.layout.embeddingNorm;
-    x = layerNorm(x, this.p(n.weight), this.p(n.bias), { eps: cfg.layerNormEps, form: "bert" });
-    return train ? dropout(x, train.dropout, train.rng) : x;
+      if (id < 0 || id >= a.vocabSize) throw new XaitError(`token id ${id} is outside the vocabulary of ${a.vocabSize}`);
+    const e = a.embeddings;
+    let x = gather(this.param(e.word), b.ids, shape);
+    if (e.position) x = add(x, gather(this.param(e.position.table), this.positionIds(b, e.position.numbering), shape));
+    if (e.tokenType) x = add(x, gather(this.param(e.tokenType), b.typeIds, shape));
+    const ctx = this.context({ train });
+    if (e.norm) x = applyNorm(ctx, x, e.norm);
+    return drop(ctx, x);
   }
 
-  private positionIds(b: Batch): Int32Array {
+  private positionIds(b: Batch, numbering: "zero" | "roberta"): Int32Array {
     const pos = new Int32Array(b.batch * b.seq);
     const pad = this.config.padTokenId;
     for (let r = 0; r < b.batch; r++) {
       let count = 0;
       for (let t = 0; t < b.seq; t++) {
         const i = r * b.seq + t;
-        if (this.layout.positionsFrom === "roberta") {
+        if (numbering === "roberta") {
           if (b.mask[i]) count++;
           pos[i] = b.mask[i] ? count + pad : pad;
         } else pos[i] = t;
@@ -143,80 +146,82 @@ export class SequenceClassifier {
     return pos;
   }
 
-  /** The encoder blocks and the classifier head on embeddings E; returns the logits [batch, classes]. */
-  encode(E: Tensor, b: Batch, opts: ForwardOptions = {}): Tensor {
-    const rules = opts.rules ?? GRADIENT_RULES;
-    const { trace, train } = opts;
-    const cfg = this.config;
-    const paper = this.layout.attentionKind === "paper";
-    const H = cfg.hiddenSize;
-    const nh = cfg.numHeads;
-    const dh = H / nh;
-    const drop = (t: Tensor) => (train ? dropout(t, train.dropout, train.rng) : t);
-    const lin = (x: Tensor, n: LinearNames) =>
-      rules.gamma > 0 ? gammaLinear(x, this.p(n.weight), this.p(n.bias), rules.gamma) : linear(x, this.p(n.weight), this.p(n.bias));
-    const norm = (x: Tensor, n: LinearNames | null) =>
-      n
-        ? layerNorm(x, this.p(n.weight), this.p(n.bias), { eps: cfg.layerNormEps, form: "bert", constantStd: rules.layerNorm === "constant-std" })
-        : layerNorm(x, null, null, { eps: cfg.layerNormEps, form: "paper", constantStd: rules.layerNorm === "constant-std" });
-    const heads = (t: Tensor) => permute(reshape(t, [b.batch, b.seq, nh, dh]), [0, 2, 1, 3]);
-    const mask = paper ? null : this.attentionMask(b);
+  /** The position each row's head reads: 0, or the last real token (rows are padded on the right). */
+  explainedPositions(b: Batch): Int32Array {
+    const out = new Int32Array(b.batch);
+    if (this.capabilities.explainedPosition === "first") return out;
+    for (let r = 0; r < b.batch; r++) {
+      let len = 0;
+      for (let t = 0; t < b.seq; t++) len += b.mask[r * b.seq + t]!;
+      out[r] = Math.max(0, len - 1);
+    }
+    return out;
+  }
 
+  private context(opts: ForwardOptions): BlockContext {
+    return {
+      param: (name) => this.param(name),
+      rules: opts.rules ?? GRADIENT_RULES,
+      ...(opts.train ? { train: opts.train } : {}),
+    };
+  }
+
+  /** The blocks and the head on embeddings E; returns the logits [batch, outputs] at the explained positions. */
+  encode(E: Tensor, b: Batch, opts: ForwardOptions = {}): Tensor {
+    const a = this.architecture;
+    const ctx = this.context(opts);
+    const trace = opts.trace;
+    const positions = new Int32Array(b.batch * b.seq);
+    for (let i = 0; i < positions.length; i++) positions[i] = i % b.seq;
+    const at = {
+      batch: b.batch,
+      seq: b.seq,
+      mask: attentionMask(b.batch, b.seq, b.mask, a.capabilities.causal, a.capabilities.masksPadding),
+      positions,
+    };
     let x = E;
-    for (const [i, layer] of this.layout.layers.entries()) {
+    for (const [i, block] of a.blocks.entries()) {
       if (trace) {
         if (trace.retainBlockGrads) x.retainGrad();
         trace.blockInputs[i] = x;
       }
-      const q = heads(lin(x, layer.query));
-      const k = heads(lin(x, layer.key));
-      const v = heads(lin(x, layer.value));
-      let scores = matmul(q, k, { transB: true });
-      if (rules.attentionProducts === "uniform") scores = uniform(scores, 2);
-      if (!paper) scores = scale(scores, 1 / Math.sqrt(dh));
-      const probs = softmax(scores, { mask, constant: rules.attention === "constant" });
-      if (trace) {
-        if (trace.retainAttentionGrad && probs.requiresGrad) probs.retainGrad();
-        trace.attention[i] = probs;
-      }
-      let ctx = matmul(drop(probs), v);
-      if (rules.attentionProducts === "uniform") ctx = uniform(ctx, 2);
-      const merged = reshape(permute(ctx, [0, 2, 1, 3]), [b.batch, b.seq, H]);
-      x = norm(add(drop(lin(merged, layer.output)), x), layer.attentionNorm);
-      if (layer.ffn) {
-        const h = this.activation(lin(x, layer.ffn.intermediate), rules.activation === "identity");
-        x = norm(add(drop(lin(h, layer.ffn.output)), x), layer.ffn.norm);
+      const onProbs = trace
+        ? (p: Tensor) => {
+            if (trace.retainAttentionGrad && p.requiresGrad) p.retainGrad();
+            trace.attention[i] = p;
+          }
+        : undefined;
+      if (block.placement === "post") {
+        x = applyNorm(ctx, add(drop(ctx, applyAttention(ctx, x, block.attention, at, onProbs)), x), block.attentionNorm);
+        if (block.mlp) x = applyNorm(ctx, add(drop(ctx, applyMlp(ctx, x, block.mlp)), x), block.mlpNorm!);
+      } else {
+        x = add(x, drop(ctx, applyAttention(ctx, applyNorm(ctx, x, block.attentionNorm), block.attention, at, onProbs)));
+        if (block.mlp) x = add(x, drop(ctx, applyMlp(ctx, applyNorm(ctx, x, block.mlpNorm!), block.mlp)));
       }
     }
     if (trace) {
       if (trace.retainBlockGrads) x.retainGrad();
-      trace.blockInputs[this.layout.layers.length] = x;
+      trace.blockInputs[a.blocks.length] = x;
     }
-    // the head reads the first position ([CLS] / <s>); its linear layers use the plain gradient (LRP-0)
-    const first = reshape(slice(x, 1, 0, 1), [b.batch, H]);
-    const head = this.layout.head;
-    const z = linear(first, this.p(head.dense.weight), this.p(head.dense.bias));
-    const identity = rules.headActivation === "identity";
-    const pooled = head.activation === "tanh" ? (identity ? identityRule(z, tanh, 1) : tanh(z)) : identity ? identityRule(z, relu, 0) : relu(z);
-    return linear(drop(pooled), this.p(head.classifier.weight), this.p(head.classifier.bias));
+    if (a.finalNorm) x = applyNorm(ctx, x, a.finalNorm);
+    return this.head(ctx, rowsAt(x, this.explainedPositions(b)), a.head);
   }
 
-  private activation(z: Tensor, identity: boolean): Tensor {
-    const act = this.config.hiddenAct;
-    const f = act === "relu" ? relu : (t: Tensor) => gelu(t, act === "gelu" ? "erf" : "tanh");
-    return identity ? identityRule(z, f, act === "relu" ? 0 : 0.5) : f(z);
+  /** The head on the hidden state of the explained position [batch, hidden]; its linear layers take the plain gradient. */
+  private head(ctx: BlockContext, h: Tensor, head: HeadSpec): Tensor {
+    if (head.kind === "projection") return applyLinear(ctx, h, head.projection, false);
+    const z = applyLinear(ctx, h, head.dense, false);
+    const pooled = headActivation(z, head.activation, ctx.rules["head.activation"]);
+    return applyLinear(ctx, drop(ctx, pooled), head.classifier, false);
   }
 
-  /** Additive mask [batch, 1, 1, seq]: 0 for tokens, a large negative number for padding. */
-  private attentionMask(b: Batch): Tensor | null {
-    if (b.mask.every((m) => m === 1)) return null;
-    const m = Tensor.zeros([b.batch, 1, 1, b.seq]);
-    for (let i = 0; i < b.mask.length; i++) if (!b.mask[i]) m.data[i] = MASKED;
-    return m;
-  }
-
-  /** Logits [batch, classes] of a batch. */
+  /** Logits [batch, outputs] of a batch. */
   forward(b: Batch, opts: ForwardOptions = {}): Tensor {
     return this.encode(this.embed(b, opts.train), b, opts);
+  }
+
+  /** Logits without a tape (inference). */
+  predict(b: Batch): Tensor {
+    return noGrad(() => this.forward(b));
   }
 }

@@ -9,4 +9,3 @@ export * from "./ops/shape.js";
 export * from "./ops/reduce.js";
 export * from "./ops/nn.js";
 export * from "./ops/decoder.js";
-export * from "./rule-set.js";

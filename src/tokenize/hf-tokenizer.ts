@@ -19,13 +19,14 @@ const TOP_LEVEL_KEYS = [
   "model",
 ] as const;
 
-/** Special tokens are looked up by these names, BERT's first, then RoBERTa's. */
+/** Special tokens are looked up by these names: BERT's first, then RoBERTa's, then decoders'. */
 const SPECIAL_NAMES: Record<keyof SpecialTokens, string[]> = {
   cls: ["[CLS]", "<s>"],
   sep: ["[SEP]", "</s>"],
-  pad: ["[PAD]", "<pad>"],
+  pad: ["[PAD]", "<pad>", "<|pad|>", "<|finetune_right_pad_id|>"],
   unk: ["[UNK]", "<unk>"],
   mask: ["[MASK]", "<mask>"],
+  eos: ["</s>", "<|endoftext|>", "<|end_of_text|>", "<|im_end|>", "<|eot_id|>"],
 };
 
 /** Loads a tokenizer.json text. */
@@ -77,7 +78,7 @@ class JsonTokenizer implements Tokenizer {
     let size = 0;
     for (const id of inner.get_vocab(true).values()) size = Math.max(size, id + 1);
     this.vocabSize = size;
-    this.special = resolveSpecials((name) => inner.token_to_id(name), fileName);
+    this.special = resolveSpecials((name) => inner.token_to_id(name));
     this.specialsSingle = this.withSpecials([], null).tokens.length;
     let pairSpecials = NaN; // NaN: the tokenizer has no template for text pairs
     try {
@@ -88,7 +89,7 @@ class JsonTokenizer implements Tokenizer {
     this.specialsPair = pairSpecials;
   }
 
-  encode(text: string, pair?: string, maxLength?: number): Encoding {
+  encode(text: string, pair?: string, maxLength?: number, keep: "start" | "end" = "start"): Encoding {
     let first = this.segment(text, "empty text");
     let second = pair === undefined ? null : this.segment(pair, "empty text pair");
     if (second !== null && Number.isNaN(this.specialsPair)) {
@@ -105,11 +106,15 @@ class JsonTokenizer implements Tokenizer {
       }
       const [a, b] = longestFirstLengths(first.length, second?.length ?? 0, maxLength - specials);
       truncated = a < first.length || (second !== null && b < second.length);
-      first = first.slice(0, a);
+      first = keep === "end" && second === null ? first.slice(first.length - a) : first.slice(0, a);
       if (second !== null) second = second.slice(0, b);
     }
     const { tokens, token_type_ids } = this.withSpecials(first, second);
-    const ids = tokens.map((t) => this.inner.token_to_id(t) ?? this.special.unk);
+    const ids = tokens.map((t) => {
+      const id = this.inner.token_to_id(t) ?? this.special.unk;
+      if (id === undefined) throw new XaitError(`${this.fileName}: token ${JSON.stringify(t)} is not in the vocabulary, which has no unknown token`);
+      return id;
+    });
     const typeIds =
       Array.isArray(token_type_ids) &&
       token_type_ids.length === tokens.length &&
@@ -121,6 +126,15 @@ class JsonTokenizer implements Tokenizer {
 
   tokenToId(token: string): number | undefined {
     return this.inner.token_to_id(token);
+  }
+
+  pieces(text: string): { ids: number[]; tokens: string[] } {
+    const tokens = text.length === 0 ? [] : this.inner.tokenize(text, { add_special_tokens: false });
+    return { tokens, ids: tokens.map((t) => this.inner.token_to_id(t) ?? this.special.unk ?? -1) };
+  }
+
+  decode(ids: readonly number[]): string {
+    return ids.length === 0 ? "" : this.inner.decode([...ids]);
   }
 
   idToToken(id: number): string | undefined {
@@ -155,33 +169,22 @@ class JsonTokenizer implements Tokenizer {
 
   /** Token types when the post-processor gives none: 0 up to and including the first [SEP], 1 after. */
   private fallbackTypeIds(ids: number[], isPair: boolean): number[] {
-    const firstSep = isPair ? ids.indexOf(this.special.sep) : -1;
+    const sep = this.special.sep;
+    const firstSep = isPair && sep !== undefined ? ids.indexOf(sep) : -1;
     return ids.map((_, i) => (firstSep >= 0 && i > firstSep ? 1 : 0));
   }
 }
 
-function resolveSpecials(lookup: (token: string) => number | undefined, fileName: string): SpecialTokens {
-  const find = (key: keyof SpecialTokens): number | undefined => {
+function resolveSpecials(lookup: (token: string) => number | undefined): SpecialTokens {
+  const special: SpecialTokens = {};
+  for (const key of Object.keys(SPECIAL_NAMES) as (keyof SpecialTokens)[]) {
     for (const name of SPECIAL_NAMES[key]) {
       const id = lookup(name);
-      if (id !== undefined) return id;
+      if (id !== undefined) {
+        special[key] = id;
+        break;
+      }
     }
-    return undefined;
-  };
-  const required = (key: keyof SpecialTokens): number => {
-    const id = find(key);
-    if (id === undefined) {
-      throw new XaitError(`${fileName}: the vocabulary has no ${SPECIAL_NAMES[key].join(" or ")} token`);
-    }
-    return id;
-  };
-  const special: SpecialTokens = {
-    cls: required("cls"),
-    sep: required("sep"),
-    pad: required("pad"),
-    unk: required("unk"),
-  };
-  const mask = find("mask");
-  if (mask !== undefined) special.mask = mask;
+  }
   return special;
 }

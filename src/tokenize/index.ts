@@ -1,4 +1,5 @@
 export type { Encoding, SpecialTokens, Tokenizer } from "./tokenizer.js";
+export { paddingToken, replacementToken } from "./tokenizer.js";
 export { tokenizerFromJSON, tokenizerFromObject, type TokenizerJSON } from "./hf-tokenizer.js";
 export {
   BERT_SPECIAL_TOKENS,

@@ -10,6 +10,7 @@ export interface LibraryTokenizer {
   tokenize(text: string, options?: { text_pair?: string | null; add_special_tokens?: boolean }): string[];
   token_to_id(token: string): number | undefined;
   id_to_token(id: number): string | undefined;
+  decode(ids: number[], options?: { skip_special_tokens?: boolean }): string;
   get_vocab(withAddedTokens?: boolean): Map<string, number>;
   readonly normalizer: ((text: string) => string) | null;
   readonly pre_tokenizer: ((text: string) => string[]) | null;

@@ -4,7 +4,8 @@
  * Deterministic for a seed (and thread count).
  */
 import { XaitError } from "../errors.js";
-import { makeBatch, type SequenceClassifier } from "../models/index.js";
+import { paddingToken } from "../tokenize/index.js";
+import { makeBatch, type TransformerModel } from "../models/index.js";
 import { Random, crossEntropy } from "../tensor/index.js";
 import { cropToShortest, epochBatches, type EncodedExample } from "./batches.js";
 import { AdamW, linearSchedule } from "./optimizer.js";
@@ -48,7 +49,7 @@ export interface EpochRecord {
 
 export interface TrainHooks {
   /** Accuracy of the model on the validation examples. */
-  evaluate(model: SequenceClassifier): number;
+  evaluate(model: TransformerModel): number;
   /**
    * After each epoch, with the epoch's checkpoint weights in the model (the averaged ones with
    * averageDecay); `best` is true when this epoch has the best validation accuracy so far.
@@ -83,7 +84,7 @@ const yieldToEvents = () => new Promise<void>((resolve) => setTimeout(resolve, 0
  * `hooks.shouldStop` is given); the steps themselves run synchronously.
  */
 export async function train(
-  model: SequenceClassifier,
+  model: TransformerModel,
   data: readonly EncodedExample[],
   opts: TrainOptions,
   hooks: TrainHooks,
@@ -99,10 +100,10 @@ export async function train(
   const average = opts.averageDecay === undefined ? null : new WeightAverage(params, opts.averageDecay);
   const rng = new Random(opts.seed);
   const dropoutRng = new Random(opts.seed ^ 0x9e3779b9);
-  const maskFree = model.layout.attentionKind === "paper";
+  const maskFree = !model.capabilities.masksPadding;
   const crop = maskFree && opts.cropBatches === true;
   const exact = maskFree && !crop;
-  const pad = model.tokenizer?.special.pad ?? model.config.padTokenId;
+  const pad = model.tokenizer ? paddingToken(model.tokenizer.special, model.config.padTokenId) : model.config.padTokenId;
   const stepsPerEpoch = epochBatches(data, opts.batchSize, new Random(opts.seed), exact).length;
   const total = stepsPerEpoch * opts.epochs;
   const warmup = opts.warmup < 1 ? Math.round(opts.warmup * total) : Math.round(opts.warmup);

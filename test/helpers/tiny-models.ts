@@ -1,5 +1,5 @@
 /** Tiny random models of every type, and an independent Float64 re-computation of their forward pass. */
-import { parseConfig, SequenceClassifier, type ModelType } from "../../src/models/index.js";
+import { parseConfig, TransformerModel, type AttentionSpec, type LinearSpec, type NormSpec } from "../../src/models/index.js";
 import { tokenizerFromVocab } from "../../src/tokenize/index.js";
 import { erf } from "../../src/tensor/special.js";
 
@@ -22,7 +22,10 @@ export const TINY_VOCAB = [
   ".",
 ];
 
-export function tinyConfig(type: ModelType, extra: Record<string, unknown> = {}): string {
+export type EncoderType = "bert" | "roberta" | "distilbert" | "xai-transformer";
+export const ENCODER_TYPES: readonly EncoderType[] = ["bert", "xai-transformer", "roberta", "distilbert"];
+
+export function tinyConfig(type: EncoderType, extra: Record<string, unknown> = {}): string {
   const labels = { id2label: { "0": "NEGATIVE", "1": "POSITIVE" } };
   if (type === "distilbert")
     return JSON.stringify({
@@ -55,11 +58,11 @@ export function tinyConfig(type: ModelType, extra: Record<string, unknown> = {})
 }
 
 export function tinyModel(
-  type: ModelType,
+  type: EncoderType,
   seed = 1,
   extra: Record<string, unknown> = {},
-): SequenceClassifier {
-  const m = SequenceClassifier.initialise(
+): TransformerModel {
+  const m = TransformerModel.initialise(
     parseConfig(tinyConfig(type, extra)),
     seed,
     tokenizerFromVocab(TINY_VOCAB.join("\n")),
@@ -74,7 +77,7 @@ export function tinyModel(
 }
 
 type Mat = number[][];
-const get = (m: SequenceClassifier, name: string) => Array.from(m.params.get(name)!.data);
+const get = (m: TransformerModel, name: string) => Array.from(m.params.get(name)!.data);
 function linear(x: Mat, W: number[], b: number[], outF: number): Mat {
   const inF = x[0]!.length;
   return x.map((row) =>
@@ -94,71 +97,70 @@ const gelu = (v: number) => 0.5 * v * (1 + erf(v / Math.SQRT2));
 
 /** Logits of one unpadded sequence, recomputed in Float64 with plain loops. */
 export function referenceLogits(
-  m: SequenceClassifier,
+  m: TransformerModel,
   ids: number[],
   typeIds: number[] = ids.map(() => 0),
 ): number[] {
   const cfg = m.config;
-  const L = m.layout;
+  const A = m.architecture;
   const H = cfg.hiddenSize;
   const T = ids.length;
-  const word = get(m, L.word);
-  const pos = get(m, L.position);
-  const tt = L.tokenType ? get(m, L.tokenType) : null;
-  const posId = (t: number) => (L.positionsFrom === "roberta" ? cfg.padTokenId + 1 + t : t);
+  const e = A.embeddings;
+  const word = get(m, e.word);
+  const pos = get(m, e.position!.table);
+  const tt = e.tokenType ? get(m, e.tokenType) : null;
+  const posId = (t: number) => (e.position!.numbering === "roberta" ? cfg.padTokenId + 1 + t : t);
   let x: Mat = ids.map((id, t) =>
     Array.from(
       { length: H },
       (_, j) => word[id * H + j]! + pos[posId(t) * H + j]! + (tt ? tt[typeIds[t]! * H + j]! : 0),
     ),
   );
-  x = layerNorm(x, cfg.layerNormEps, get(m, L.embeddingNorm.weight), get(m, L.embeddingNorm.bias));
-  const paper = L.attentionKind === "paper";
-  const nh = cfg.numHeads;
-  const dh = H / nh;
-  for (const layer of L.layers) {
-    const lin = (inp: Mat, n: { weight: string; bias: string }, out: number) =>
-      linear(inp, get(m, n.weight), get(m, n.bias), out);
-    const q = lin(x, layer.query, H);
-    const k = lin(x, layer.key, H);
-    const v = lin(x, layer.value, H);
+  const norm = (inp: Mat, n: NormSpec) =>
+    n.kind === "paper" ? layerNorm(inp, n.eps, undefined, undefined, true) : layerNorm(inp, n.eps, get(m, n.weight!), get(m, n.bias!));
+  x = norm(x, e.norm!);
+  const lin = (inp: Mat, n: LinearSpec) => linear(inp, get(m, n.weight), get(m, n.bias!), n.out);
+  for (const block of A.blocks) {
+    const att: AttentionSpec = block.attention;
+    const proj = att.projections as { q: LinearSpec; k: LinearSpec; v: LinearSpec };
+    const nh = att.heads;
+    const dh = att.headDim;
+    const q = lin(x, proj.q);
+    const k = lin(x, proj.k);
+    const v = lin(x, proj.v);
     const ctx: Mat = Array.from({ length: T }, () => new Array<number>(H).fill(0));
     for (let h = 0; h < nh; h++) {
       for (let i = 0; i < T; i++) {
         const s = Array.from({ length: T }, (_, j) => {
           let d = 0;
-          for (let e = 0; e < dh; e++) d += q[i]![h * dh + e]! * k[j]![h * dh + e]!;
-          return paper ? d : d / Math.sqrt(dh);
+          for (let c = 0; c < dh; c++) d += q[i]![h * dh + c]! * k[j]![h * dh + c]!;
+          return att.scaled ? d / Math.sqrt(dh) : d;
         });
         const mx = Math.max(...s);
         const ex = s.map((vv) => Math.exp(vv - mx));
         const z = ex.reduce((a, b) => a + b, 0);
         for (let j = 0; j < T; j++)
-          for (let e = 0; e < dh; e++) ctx[i]![h * dh + e]! += (ex[j]! / z) * v[j]![h * dh + e]!;
+          for (let c = 0; c < dh; c++) ctx[i]![h * dh + c]! += (ex[j]! / z) * v[j]![h * dh + c]!;
       }
     }
-    const o = lin(ctx, layer.output, H);
-    const res = o.map((row, i) => row.map((vv, j) => vv + x[i]![j]!));
-    x = layer.attentionNorm
-      ? layerNorm(res, cfg.layerNormEps, get(m, layer.attentionNorm.weight), get(m, layer.attentionNorm.bias))
-      : layerNorm(res, cfg.layerNormEps, undefined, undefined, true);
-    if (layer.ffn) {
-      const h1 = lin(x, layer.ffn.intermediate, cfg.intermediateSize).map((row) => row.map(gelu));
-      const h2 = lin(h1, layer.ffn.output, H);
-      x = layerNorm(
+    const o = lin(ctx, att.output);
+    x = norm(
+      o.map((row, i) => row.map((vv, j) => vv + x[i]![j]!)),
+      block.attentionNorm,
+    );
+    if (block.mlp) {
+      const act = block.mlp.activation === "relu" ? (v: number) => Math.max(v, 0) : gelu;
+      const h1 = lin(x, block.mlp.up).map((row) => row.map(act));
+      const h2 = lin(h1, block.mlp.down);
+      x = norm(
         h2.map((row, i) => row.map((vv, j) => vv + x[i]![j]!)),
-        cfg.layerNormEps,
-        get(m, layer.ffn.norm!.weight),
-        get(m, layer.ffn.norm!.bias),
+        block.mlpNorm!,
       );
     }
   }
-  const act = L.head.activation === "tanh" ? Math.tanh : (v: number) => Math.max(v, 0);
-  const pooled = linear([x[0]!], get(m, L.head.dense.weight), get(m, L.head.dense.bias), H)[0]!.map(act);
-  return linear(
-    [pooled],
-    get(m, L.head.classifier.weight),
-    get(m, L.head.classifier.bias),
-    cfg.labels.length,
-  )[0]!;
+  const head = A.head;
+  if (head.kind !== "pooler") throw new Error("referenceLogits: encoder heads only");
+  const act = head.activation === "tanh" ? Math.tanh : (v: number) => Math.max(v, 0);
+  const pooled = lin([x[0]!], head.dense)[0]!.map(act);
+  return lin([pooled], head.classifier)[0]!;
 }
