@@ -14,15 +14,26 @@ import { attentionFlow as flow } from "./max-flow.js";
  * a model that reads its last position (a decoder) the scores are that position's row of each map;
  * for an encoder reading [CLS], undefined (the maps' own conventions apply).
  */
-function attentionOf(input: MethodInput, withGrad: boolean): { P: Tensor[]; heads: number; T: number; row?: number } {
+function attentionOf(
+  input: MethodInput,
+  withGrad: boolean,
+): { P: Tensor[]; heads: number; T: number; row?: number } {
   const { model, batch, target, contrast } = input;
   const trace: Trace = { attention: [], blockInputs: [], retainAttentionGrad: withGrad };
   if (withGrad) {
     const E = noGrad(() => model.embed(batch)).requireGrad();
-    model.encode(E, batch, { rules: GRADIENT_RULES, trace }).backward(targetSeed(1, model.numLabels, target, contrast));
+    model
+      .encode(E, batch, { rules: GRADIENT_RULES, trace })
+      .backward(targetSeed(1, model.numLabels, target, contrast));
   } else noGrad(() => model.forward(batch, { trace }));
-  const row = model.capabilities.explainedPosition === "last" ? model.explainedPositions(batch)[0]! : undefined;
-  return { P: trace.attention, heads: model.config.numHeads, T: batch.seq, ...(row !== undefined ? { row } : {}) };
+  const row =
+    model.capabilities.explainedPosition === "last" ? model.explainedPositions(batch)[0]! : undefined;
+  return {
+    P: trace.attention,
+    heads: model.config.numHeads,
+    T: batch.seq,
+    ...(row !== undefined ? { row } : {}),
+  };
 }
 
 export const attentionLast: Method = {

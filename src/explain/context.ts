@@ -90,15 +90,27 @@ export function targetSeed(
   const seed = new Float32Array(rows * classes);
   for (let r = 0; r < rows; r++) {
     seed[r * classes + (typeof target === "number" ? target : target[r]!)] = 1;
-    const c = contrast === undefined || contrast === null ? null : typeof contrast === "number" ? contrast : contrast[r];
+    const c =
+      contrast === undefined || contrast === null
+        ? null
+        : typeof contrast === "number"
+          ? contrast
+          : contrast[r];
     if (c !== null && c !== undefined) seed[r * classes + c]! -= 1;
   }
   return seed;
 }
 
 /** The explained quantity from a row of logits: logit[target] (− logit[contrast]). */
-export function explainedValue(logits: ArrayLike<number>, offset: number, target: number, contrast?: number | null): number {
-  return logits[offset + target]! - (contrast === undefined || contrast === null ? 0 : logits[offset + contrast]!);
+export function explainedValue(
+  logits: ArrayLike<number>,
+  offset: number,
+  target: number,
+  contrast?: number | null,
+): number {
+  return (
+    logits[offset + target]! - (contrast === undefined || contrast === null ? 0 : logits[offset + contrast]!)
+  );
 }
 
 /** Rows of at most this many tokens are pushed through the model at once (IG steps, occlusion). */

@@ -48,7 +48,9 @@ export function resolveTarget(model: TransformerModel, target: number | string):
   if (model.config.task === "causal-lm") {
     const id = typeof target === "number" ? target : /^\d+$/.test(target) ? Number(target) : NaN;
     if (!Number.isInteger(id) || id < 0 || id >= model.numLabels)
-      throw usageError(`target ${target} is not a token id of the model's vocabulary (0-${model.numLabels - 1}); name a token by its text with --target-token`);
+      throw usageError(
+        `target ${target} is not a token id of the model's vocabulary (0-${model.numLabels - 1}); name a token by its text with --target-token`,
+      );
     return id;
   }
   const labels = model.config.labels;
@@ -67,7 +69,8 @@ export function resolveTarget(model: TransformerModel, target: number | string):
 
 /** The id of a text that must be exactly one token of a language model's vocabulary. */
 export function resolveToken(model: TransformerModel, text: string, flag = "--target-token"): number {
-  if (model.config.task !== "causal-lm") throw usageError(`${flag} applies to language models; this model is a classifier (use --target)`);
+  if (model.config.task !== "causal-lm")
+    throw usageError(`${flag} applies to language models; this model is a classifier (use --target)`);
   const tok = model.tokenizer;
   if (!tok) throw new XaitError("the model has no tokenizer (tokenizer.json or vocab.txt)");
   if (text.length === 0) throw usageError(`${flag} is empty: name one token`);
@@ -83,7 +86,8 @@ export function resolveToken(model: TransformerModel, text: string, flag = "--ta
 
 /** A contrast given as a class / token id, a label, or (language model) a token's text. */
 function resolveContrast(model: TransformerModel, contrast: number | string): number {
-  if (model.config.task === "causal-lm" && typeof contrast === "string") return resolveToken(model, contrast, "--contrast");
+  if (model.config.task === "causal-lm" && typeof contrast === "string")
+    return resolveToken(model, contrast, "--contrast");
   return resolveTarget(model, contrast);
 }
 
@@ -103,9 +107,14 @@ export function encodeInput(
   const causal = model.capabilities.causal;
   const enc = tok.encode(text, pair, model.capabilities.maxTokens, causal ? "end" : "start");
   if (enc.truncated)
-    warn?.(`text truncated to ${enc.ids.length} tokens (the model's maximum), ${causal ? "keeping its end" : "keeping its start"}`);
+    warn?.(
+      `text truncated to ${enc.ids.length} tokens (the model's maximum), ${causal ? "keeping its end" : "keeping its start"}`,
+    );
   return {
-    batch: makeBatch([{ ids: enc.ids, typeIds: enc.typeIds }], paddingToken(tok.special, model.config.padTokenId)),
+    batch: makeBatch(
+      [{ ids: enc.ids, typeIds: enc.typeIds }],
+      paddingToken(tok.special, model.config.padTokenId),
+    ),
     tokens: enc.tokens,
   };
 }
@@ -116,7 +125,8 @@ function groups(model: TransformerModel, lengths: number[], size = 32): number[]
   const out: number[][] = [];
   for (const i of order) {
     const last = out[out.length - 1];
-    const fits = last && last.length < size && (model.capabilities.masksPadding || lengths[last[0]!] === lengths[i]);
+    const fits =
+      last && last.length < size && (model.capabilities.masksPadding || lengths[last[0]!] === lengths[i]);
     if (fits) last.push(i);
     else out.push([i]);
   }
@@ -154,12 +164,16 @@ export function explainMany(
     seed: opts.seed ?? 0,
     ...(opts.rules ? { rules: opts.rules } : {}),
   };
-  if (!(options.gamma >= 0) || !Number.isFinite(options.gamma)) throw usageError(`gamma must be a finite number ≥ 0, got ${options.gamma}`);
+  if (!(options.gamma >= 0) || !Number.isFinite(options.gamma))
+    throw usageError(`gamma must be a finite number ≥ 0, got ${options.gamma}`);
   if (!Number.isInteger(options.steps) || options.steps < 1)
     throw usageError(`steps must be a positive integer, got ${options.steps}`);
   if (opts.rules && Object.keys(opts.rules).length && !methods.some((m) => m.rules))
-    throw usageError("--rule changes the rule-set methods (lrp, lrp-ah, attnlrp, gi); none of them is chosen");
-  if (opts.target !== undefined && opts.targetToken !== undefined) throw usageError("give --target or --target-token, not both");
+    throw usageError(
+      "--rule changes the rule-set methods (lrp, lrp-ah, attnlrp, gi); none of them is chosen",
+    );
+  if (opts.target !== undefined && opts.targetToken !== undefined)
+    throw usageError("give --target or --target-token, not both");
   const fixedTarget =
     opts.targetToken !== undefined
       ? resolveToken(model, opts.targetToken)
@@ -187,23 +201,35 @@ export function explainMany(
     const C = model.numLabels;
     for (const v of all)
       if (!Number.isFinite(v))
-        throw new XaitError("the model's logits are not finite (NaN or ±∞): its weights or config make the computation overflow");
+        throw new XaitError(
+          "the model's logits are not finite (NaN or ±∞): its weights or config make the computation overflow",
+        );
     const logits = group.map((_, r) => all.subarray(r * C, (r + 1) * C));
     const predicted = logits.map(argmax);
     const targets = predicted.map((p) => fixedTarget ?? p);
     if (contrast !== undefined && targets.some((t) => t === contrast))
-      throw usageError(`the contrast ${JSON.stringify(nameOf(contrast))} is the explained ${lm ? "token" : "class"} itself`);
+      throw usageError(
+        `the contrast ${JSON.stringify(nameOf(contrast))} is the explained ${lm ? "token" : "class"} itself`,
+      );
     const contrasts = targets.map(() => contrast ?? null);
     const perMethod = methods.map((method) => {
       const start = performance.now();
       const outs = method.runBatch
         ? method.runBatch({ model, batch, targets, contrasts, options })
         : group.map((i, r) =>
-            method.run({ model, batch: encoded[i]!.batch, target: targets[r]!, ...(contrast !== undefined ? { contrast } : {}), options }),
+            method.run({
+              model,
+              batch: encoded[i]!.batch,
+              target: targets[r]!,
+              ...(contrast !== undefined ? { contrast } : {}),
+              options,
+            }),
           );
       for (const out of outs)
         if (out.attributions.some((v) => !Number.isFinite(v)))
-          throw new XaitError(`${method.id}: the attributions are not finite (NaN or ±∞); a rule parameter (gamma?) may overflow`);
+          throw new XaitError(
+            `${method.id}: the attributions are not finite (NaN or ±∞); a rule parameter (gamma?) may overflow`,
+          );
       return { method, outs, ms: (performance.now() - start) / group.length };
     });
     group.forEach((i, r) => {
@@ -240,7 +266,9 @@ export function explainMany(
         predictedLabel: nameOf(predicted[r]!),
         labels: shown.map(nameOf),
         ...(lm ? { targetToken: token(targets[r]!), outputIds: shown } : {}),
-        ...(contrast !== undefined ? { contrast: lm ? token(contrast) : { id: contrast, text: nameOf(contrast) } } : {}),
+        ...(contrast !== undefined
+          ? { contrast: lm ? token(contrast) : { id: contrast, text: nameOf(contrast) } }
+          : {}),
         explanations,
       };
     });

@@ -13,7 +13,9 @@ export const occlusion: Method = {
   run({ model, batch, target, contrast }) {
     const replacement = model.tokenizer ? replacementToken(model.tokenizer.special) : undefined;
     if (replacement === undefined)
-      throw new XaitError("occlusion needs a replacement token: the tokenizer has no unknown, pad or end-of-text token");
+      throw new XaitError(
+        "occlusion needs a replacement token: the tokenizer has no unknown, pad or end-of-text token",
+      );
     const T = batch.seq;
     const C = model.numLabels;
     // row 0: the input itself; row t + 1: position t occluded

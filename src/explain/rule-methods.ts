@@ -5,7 +5,14 @@
  */
 import { Tensor, noGrad } from "../tensor/index.js";
 import { GRADIENT_RULES, linearRule, withRules, type RuleMap, type Trace } from "../models/index.js";
-import { targetSeed, type BatchInput, type Method, type MethodInput, type MethodOptions, type MethodOutput } from "./context.js";
+import {
+  targetSeed,
+  type BatchInput,
+  type Method,
+  type MethodInput,
+  type MethodOptions,
+  type MethodOutput,
+} from "./context.js";
 
 /**
  * LRP (AH+LN), the paper's method (CP-LRP): attention probabilities and the norms' scale held
@@ -41,7 +48,11 @@ export const ATTNLRP_RULES: RuleMap = Object.freeze({
 });
 
 /** A method's rule map with the options applied: γ on the linear layers, then the per-site overrides. */
-export function rulesFor(base: RuleMap, options: Pick<MethodOptions, "gamma" | "rules">, takesGamma = true): RuleMap {
+export function rulesFor(
+  base: RuleMap,
+  options: Pick<MethodOptions, "gamma" | "rules">,
+  takesGamma = true,
+): RuleMap {
   const gamma = takesGamma && options.gamma > 0 ? { linear: linearRule(options.gamma) } : {};
   return withRules(base, { ...gamma, ...(options.rules ?? {}) });
 }

@@ -1,5 +1,11 @@
 /** Tiny random models of every type, and an independent Float64 re-computation of their forward pass. */
-import { parseConfig, TransformerModel, type AttentionSpec, type LinearSpec, type NormSpec } from "../../src/models/index.js";
+import {
+  parseConfig,
+  TransformerModel,
+  type AttentionSpec,
+  type LinearSpec,
+  type NormSpec,
+} from "../../src/models/index.js";
 import { tokenizerFromVocab } from "../../src/tokenize/index.js";
 import { erf } from "../../src/tensor/special.js";
 
@@ -117,7 +123,9 @@ export function referenceLogits(
     ),
   );
   const norm = (inp: Mat, n: NormSpec) =>
-    n.kind === "paper" ? layerNorm(inp, n.eps, undefined, undefined, true) : layerNorm(inp, n.eps, get(m, n.weight!), get(m, n.bias!));
+    n.kind === "paper"
+      ? layerNorm(inp, n.eps, undefined, undefined, true)
+      : layerNorm(inp, n.eps, get(m, n.weight!), get(m, n.bias!));
   x = norm(x, e.norm!);
   const lin = (inp: Mat, n: LinearSpec) => linear(inp, get(m, n.weight), get(m, n.bias!), n.out);
   for (const block of A.blocks) {
