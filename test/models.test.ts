@@ -1,11 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  makeBatch,
-  modelFromFiles,
-  modelToFiles,
-  writeSafetensors,
-} from "../src/models/index.js";
+import { makeBatch, modelFromFiles, modelToFiles, writeSafetensors } from "../src/models/index.js";
 import { noGrad } from "../src/tensor/index.js";
 import { ENCODER_TYPES, referenceLogits, tinyConfig, tinyModel } from "./helpers/tiny-models.js";
 

@@ -1,7 +1,16 @@
 /** `xait explain`: explain predictions of a model for texts from the arguments or stdin. */
 import { parseArgs } from "node:util";
 import { usageError } from "../errors.js";
-import { explainMany, METHOD_IDS, parseMethods, type Explanation } from "../explain/index.js";
+import {
+  explainMany,
+  generate,
+  METHOD_IDS,
+  MAX_GENERATED,
+  parseMethods,
+  type Explanation,
+  type Generation,
+} from "../explain/index.js";
+import { parseRuleOverride, SITES, type Site } from "../models/index.js";
 import { loadModel } from "../models/folder-node.js";
 import { chooseColorMode, renderTerminal } from "../report/terminal.js";
 import { renderHtml } from "../report/html.js";
@@ -18,9 +27,16 @@ Options:
                     ${DEFAULT_MODEL}
   --method M[,M…]   explanation methods (default: lrp); "all" for every one, -M to leave M out:
                     ${METHOD_IDS.join(", ")}
-  --target C        class index or label to explain (default: the predicted class)
+  --target C        class index or label to explain (default: the predicted class; for a language
+                    model the most likely next token)
+  --target-token T  language model: explain this next token, given as text (exactly one token, e.g. " great")
+  --contrast C      explain logit(target) − logit(C): a class, or for a language model a token's text
+  --generate N      language model: greedily generate N tokens and explain each over all tokens before it
   --pair TEXT       second text of a text pair
-  --gamma G         LRP-γ on the encoder's linear layers for lrp, lrp-ah, attnlrp (default 0)
+  --rule SITE=RULE  override one site of the rule-set methods (lrp, lrp-ah, attnlrp, gi); repeatable.
+                    Sites: ${SITES.join(", ")}.
+                    Rules: gradient, detach, identity, uniform, gamma:G (e.g. --rule head.activation=identity)
+  --gamma G         LRP-γ on the linear layers inside the blocks for lrp, lrp-ah, attnlrp (default 0)
   --steps N         Integrated Gradients steps (default 50)
   --seed S          seed of the random baseline (default 0)
   --json            print one JSON object per text (nothing else on stdout)
@@ -32,7 +48,10 @@ Examples:
   xait explain "a gripping, funny and moving film"
   xait explain --method lrp,gi,attnlrp "the plot is thin but the actors are great"
   xait explain --json --target NEGATIVE "not bad at all"
-  echo "an utter waste of time" | xait explain --html report.html`;
+  echo "an utter waste of time" | xait explain --html report.html
+  xait explain --rule head.activation=identity "a gripping film"
+  xait explain --model models/reviews-gpt2 --target-token " great" --contrast " bad" "The acting was"
+  xait explain --model models/reviews-gpt2 --generate 5 "The plot"`;
 
 async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -42,6 +61,10 @@ async function run(argv: string[]): Promise<number> {
       model: { type: "string" },
       method: { type: "string", default: "lrp" },
       target: { type: "string" },
+      "target-token": { type: "string" },
+      contrast: { type: "string" },
+      generate: { type: "string" },
+      rule: { type: "string", multiple: true },
       pair: { type: "string" },
       gamma: { type: "string" },
       steps: { type: "string" },
@@ -57,6 +80,14 @@ async function run(argv: string[]): Promise<number> {
   const steps = numberFlag("steps", values.steps, { integer: true, min: 1 });
   const seed = numberFlag("seed", values.seed, { integer: true });
   const threads = numberFlag("threads", values.threads, { integer: true, min: 1 });
+  const steps_ = numberFlag("generate", values.generate, { integer: true, min: 1, max: MAX_GENERATED });
+  const rules: Partial<Record<Site, string>> = {};
+  for (const r of values.rule ?? []) {
+    const [site, rule] = parseRuleOverride(r);
+    if (rules[site] !== undefined && rules[site] !== rule)
+      throw usageError(`--rule gives site ${site} two rules`);
+    rules[site] = rule;
+  }
   const texts = positionals.length ? positionals : readStdinLines();
   if (texts.length === 0)
     throw usageError("no text to explain (give TEXT arguments or lines on stdin; see xait explain --help)");
@@ -74,15 +105,52 @@ async function run(argv: string[]): Promise<number> {
   const inputs = texts.map((text): string | [string, string] =>
     values.pair !== undefined ? [text, values.pair] : text,
   );
-  const results: Explanation[] = explainMany(model, inputs, {
+  const contrast =
+    values.contrast === undefined
+      ? undefined
+      : model.config.task === "causal-lm"
+        ? values.contrast
+        : /^\d+$/.test(values.contrast)
+          ? Number(values.contrast)
+          : values.contrast;
+  const options = {
     methods,
-    target,
     gamma,
     steps,
     seed,
     modelName: dir,
     warn,
+    ...(Object.keys(rules).length ? { rules } : {}),
+    ...(contrast !== undefined ? { contrast } : {}),
+  };
+  if (steps_ !== undefined) {
+    if (values.target !== undefined || values["target-token"] !== undefined)
+      throw usageError("--generate explains each generated token; drop --target / --target-token");
+    if (values.pair !== undefined) throw usageError("--generate takes one text, not a pair");
+    const generations = texts.map((t) => generate(model, t, steps_, options));
+    return report(
+      values,
+      argv,
+      dir,
+      generations.flatMap((g) => g.steps),
+      generations,
+    );
+  }
+  const results: Explanation[] = explainMany(model, inputs, {
+    ...options,
+    ...(target !== undefined ? { target } : {}),
+    ...(values["target-token"] !== undefined ? { targetToken: values["target-token"] } : {}),
   });
+  return report(values, argv, dir, results);
+}
+
+function report(
+  values: { html?: string; json?: boolean; pieces?: boolean },
+  argv: string[],
+  dir: string,
+  results: Explanation[],
+  generations?: Generation[],
+): number {
   if (values.html) {
     const command = ["xait", "explain", ...argv]
       .map((a) => (/^[\w./=,-]+$/.test(a) ? a : JSON.stringify(a)))
@@ -91,12 +159,31 @@ async function run(argv: string[]): Promise<number> {
     process.stderr.write(`wrote ${values.html}\n`);
   }
   if (values.json) {
-    for (const r of results) process.stdout.write(JSON.stringify(toJSON(r)) + "\n");
+    if (generations)
+      for (const g of generations)
+        process.stdout.write(
+          JSON.stringify({
+            text: g.text,
+            generated: g.generatedText,
+            generated_tokens: g.generated,
+            steps: g.steps.map(toJSON),
+          }) + "\n",
+        );
+    else for (const r of results) process.stdout.write(JSON.stringify(toJSON(r)) + "\n");
   } else {
     const color = chooseColorMode(process.env, Boolean(process.stdout.isTTY));
-    process.stdout.write(
-      results.map((r) => renderTerminal(r, { color, joinWords: !values.pieces })).join("\n") + "\n",
-    );
+    const render = (r: Explanation) => renderTerminal(r, { color, joinWords: !values.pieces });
+    if (generations)
+      process.stdout.write(
+        generations
+          .map(
+            (g) =>
+              `generated: ${JSON.stringify(g.generatedText)} after ${JSON.stringify(g.text)}\n\n` +
+              g.steps.map((r, s) => `step ${s + 1}: ` + render(r)).join("\n"),
+          )
+          .join("\n") + "\n",
+      );
+    else process.stdout.write(results.map(render).join("\n") + "\n");
   }
   return 0;
 }
@@ -115,6 +202,8 @@ export function toJSON(r: Explanation): Record<string, unknown> {
     label: r.label,
     predicted: r.predicted,
     predicted_label: r.predictedLabel,
+    ...(r.targetToken ? { target_token: r.targetToken, output_ids: r.outputIds, outputs: r.labels } : {}),
+    ...(r.contrast ? { contrast: r.contrast } : {}),
     explanations: Object.fromEntries(
       Object.entries(r.explanations).map(([id, e]) => [
         id,

@@ -262,7 +262,9 @@ async function run(argv: string[]): Promise<number> {
     const vectors = ppmiSvdEmbeddings(seqs, tokenizer.vocabSize, {
       dim: hidden,
       seed: opts.seed,
-      skip: new Set([special.cls, special.sep, special.pad, special.unk, special.mask].filter((id) => id !== undefined)),
+      skip: new Set(
+        [special.cls, special.sep, special.pad, special.unk, special.mask].filter((id) => id !== undefined),
+      ),
     });
     pretrained = initialiseWordEmbeddings(model, vectors, hidden, pretrainStd ?? INIT_STD);
     process.stderr.write(

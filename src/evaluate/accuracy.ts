@@ -65,7 +65,9 @@ export function logitsAll(
   const size = opts.batchSize ?? 32;
   if (!Number.isInteger(size) || size < 1)
     throw new XaitError(`batch size must be a positive integer, got ${size}`);
-  const pad = model.tokenizer ? paddingToken(model.tokenizer.special, model.config.padTokenId) : model.config.padTokenId;
+  const pad = model.tokenizer
+    ? paddingToken(model.tokenizer.special, model.config.padTokenId)
+    : model.config.padTokenId;
   const equalLength = !model.capabilities.masksPadding;
   const out: number[][] = new Array(seqs.length);
   const C = model.numLabels;

@@ -131,7 +131,8 @@ function sampleModel(
   const tok = model.tokenizer;
   if (!tok) throw new XaitError("the model has no tokenizer (tokenizer.json or vocab.txt)");
   const unk = replacementToken(tok.special);
-  if (unk === undefined) throw new XaitError("the tokenizer has no unknown, pad or end-of-text token to replace tokens with");
+  if (unk === undefined)
+    throw new XaitError("the tokenizer has no unknown, pad or end-of-text token to replace tokens with");
   const pad = paddingToken(tok.special, model.config.padTokenId);
   const ids = Array.from(sample.ids);
   const unique = new Map<string, number[]>();

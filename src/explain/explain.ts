@@ -148,6 +148,14 @@ function listed(model: TransformerModel, logits: ArrayLike<number>, extra: numbe
   return top;
 }
 
+/** One input already tokenised: a one-row batch, its tokens, and the text(s) it came from. */
+export interface EncodedInput {
+  batch: Batch;
+  tokens: string[];
+  text: string;
+  pair?: string;
+}
+
 /**
  * Explain several inputs. Methods with a batched form (the rule-set methods and saliency) run one
  * forward and one backward pass per group of inputs; the others run input by input.
@@ -156,6 +164,23 @@ export function explainMany(
   model: TransformerModel,
   inputs: readonly ExplainInput[],
   opts: ExplainOptions = {},
+): Explanation[] {
+  const encoded = inputs.map((input): EncodedInput => {
+    const [text, pair] = typeof input === "string" ? [input, undefined] : input;
+    return { ...encodeInput(model, input, opts.warn), text, ...(pair !== undefined ? { pair } : {}) };
+  });
+  return explainEncoded(model, encoded, opts);
+}
+
+/**
+ * Explain tokenised inputs; `targets` (one per input) fixes each input's explained class or token
+ * (as in generation, where step s explains the token it produced).
+ */
+export function explainEncoded(
+  model: TransformerModel,
+  encoded: readonly EncodedInput[],
+  opts: ExplainOptions = {},
+  targets?: readonly number[],
 ): Explanation[] {
   const methods = (opts.methods ?? ["lrp"]).map(getMethod);
   const options: MethodOptions = {
@@ -181,11 +206,10 @@ export function explainMany(
         ? undefined
         : resolveTarget(model, opts.target);
   const contrast = opts.contrast === undefined ? undefined : resolveContrast(model, opts.contrast);
-  const encoded = inputs.map((input) => encodeInput(model, input, opts.warn));
-  const results: Explanation[] = new Array(inputs.length);
+  const results: Explanation[] = new Array(encoded.length);
   const lm = model.config.task === "causal-lm";
   const nameOf = (id: number) => (lm ? model.tokenizer!.decode([id]) : model.config.labels[id]!);
-  const pad = paddingToken(model.tokenizer!.special, model.config.padTokenId);
+  const pad = paddingToken(model.tokenizer?.special ?? {}, model.config.padTokenId);
   for (const group of groups(
     model,
     encoded.map((e) => e.batch.seq),
@@ -206,21 +230,21 @@ export function explainMany(
         );
     const logits = group.map((_, r) => all.subarray(r * C, (r + 1) * C));
     const predicted = logits.map(argmax);
-    const targets = predicted.map((p) => fixedTarget ?? p);
-    if (contrast !== undefined && targets.some((t) => t === contrast))
+    const rowTargets = group.map((i, r) => targets?.[i] ?? fixedTarget ?? predicted[r]!);
+    if (contrast !== undefined && rowTargets.some((t) => t === contrast))
       throw usageError(
         `the contrast ${JSON.stringify(nameOf(contrast))} is the explained ${lm ? "token" : "class"} itself`,
       );
-    const contrasts = targets.map(() => contrast ?? null);
+    const contrasts = rowTargets.map(() => contrast ?? null);
     const perMethod = methods.map((method) => {
       const start = performance.now();
       const outs = method.runBatch
-        ? method.runBatch({ model, batch, targets, contrasts, options })
+        ? method.runBatch({ model, batch, targets: rowTargets, contrasts, options })
         : group.map((i, r) =>
             method.run({
               model,
               batch: encoded[i]!.batch,
-              target: targets[r]!,
+              target: rowTargets[r]!,
               ...(contrast !== undefined ? { contrast } : {}),
               options,
             }),
@@ -234,7 +258,7 @@ export function explainMany(
     });
     group.forEach((i, r) => {
       const row = logits[r]!;
-      const explained = row[targets[r]!]! - (contrast === undefined ? 0 : row[contrast]!);
+      const explained = row[rowTargets[r]!]! - (contrast === undefined ? 0 : row[contrast]!);
       const explanations: Record<string, MethodExplanation> = {};
       for (const { method, outs, ms } of perMethod) {
         const out = outs[r]!;
@@ -247,9 +271,8 @@ export function explainMany(
           ms,
         };
       }
-      const input = inputs[i]!;
-      const [text, pair] = typeof input === "string" ? [input, undefined] : input;
-      const shown = listed(model, row, [targets[r]!, ...(contrast !== undefined ? [contrast] : [])]);
+      const { text, pair } = encoded[i]!;
+      const shown = listed(model, row, [rowTargets[r]!, ...(contrast !== undefined ? [contrast] : [])]);
       const probs = softmax(row);
       const token = (id: number) => ({ id, text: nameOf(id) });
       results[i] = {
@@ -260,12 +283,12 @@ export function explainMany(
         ids: Array.from(encoded[i]!.batch.ids),
         logits: shown.map((k) => row[k]!),
         probabilities: shown.map((k) => probs[k]!),
-        target: shown.indexOf(targets[r]!),
-        label: nameOf(targets[r]!),
+        target: shown.indexOf(rowTargets[r]!),
+        label: nameOf(rowTargets[r]!),
         predicted: shown.indexOf(predicted[r]!),
         predictedLabel: nameOf(predicted[r]!),
         labels: shown.map(nameOf),
-        ...(lm ? { targetToken: token(targets[r]!), outputIds: shown } : {}),
+        ...(lm ? { targetToken: token(rowTargets[r]!), outputIds: shown } : {}),
         ...(contrast !== undefined
           ? { contrast: lm ? token(contrast) : { id: contrast, text: nameOf(contrast) } }
           : {}),

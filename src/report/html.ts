@@ -135,14 +135,17 @@ function probabilities(expl: Explanation): string {
 function exampleSection(expl: Explanation, index: number, count: number): string {
   const heading = count > 1 ? `<h2>Example ${index + 1}</h2>\n` : `<h2>Explanation</h2>\n`;
   const pair = expl.pair !== undefined ? `\n<blockquote class="input">${esc(expl.pair)}</blockquote>` : "";
+  const lm = expl.targetToken !== undefined;
+  const name = (s: string) => esc(lm ? JSON.stringify(s) : s);
   let prediction =
-    `<p>Prediction: <b>${esc(expl.predictedLabel)}</b> ` +
+    `<p>${lm ? "Next token" : "Prediction"}: <b>${name(expl.predictedLabel)}</b> ` +
     `(${esc(formatPercent(expl.probabilities[expl.predicted] ?? NaN))})`;
   if (expl.target !== expl.predicted) {
     prediction +=
-      `; explaining target <b>${esc(expl.label)}</b> ` +
+      `; explaining ${lm ? "token" : "target"} <b>${name(expl.label)}</b> ` +
       `(${esc(formatPercent(expl.probabilities[expl.target] ?? NaN))})`;
   }
+  if (expl.contrast) prediction += `; against <b>${name(expl.contrast.text)}</b>`;
   prediction += "</p>";
   const methods = Object.entries(expl.explanations).map(([id, m]) => methodSection(id, m, expl));
   return (

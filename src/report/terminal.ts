@@ -162,14 +162,17 @@ function conservationLines(m: MethodExplanation, width: number): string[] {
 }
 
 function predictionLine(expl: Explanation): string {
+  const lm = expl.targetToken !== undefined;
+  const name = (s: string) => sanitizeForTerminal(lm ? JSON.stringify(s) : s);
   let line =
-    `prediction: ${sanitizeForTerminal(expl.predictedLabel)} ` +
+    `${lm ? "next token" : "prediction"}: ${name(expl.predictedLabel)} ` +
     `(p = ${formatPercent(expl.probabilities[expl.predicted] ?? NaN)})`;
   if (expl.target !== expl.predicted) {
     line +=
-      `, explaining target: ${sanitizeForTerminal(expl.label)} ` +
+      `, explaining ${lm ? "token" : "target"}: ${name(expl.label)} ` +
       `(p = ${formatPercent(expl.probabilities[expl.target] ?? NaN)})`;
   }
+  if (expl.contrast) line += `, against ${name(expl.contrast.text)}`;
   return line;
 }
 

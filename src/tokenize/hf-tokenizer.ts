@@ -112,7 +112,10 @@ class JsonTokenizer implements Tokenizer {
     const { tokens, token_type_ids } = this.withSpecials(first, second);
     const ids = tokens.map((t) => {
       const id = this.inner.token_to_id(t) ?? this.special.unk;
-      if (id === undefined) throw new XaitError(`${this.fileName}: token ${JSON.stringify(t)} is not in the vocabulary, which has no unknown token`);
+      if (id === undefined)
+        throw new XaitError(
+          `${this.fileName}: token ${JSON.stringify(t)} is not in the vocabulary, which has no unknown token`,
+        );
       return id;
     });
     const typeIds =

@@ -103,7 +103,9 @@ export async function train(
   const maskFree = !model.capabilities.masksPadding;
   const crop = maskFree && opts.cropBatches === true;
   const exact = maskFree && !crop;
-  const pad = model.tokenizer ? paddingToken(model.tokenizer.special, model.config.padTokenId) : model.config.padTokenId;
+  const pad = model.tokenizer
+    ? paddingToken(model.tokenizer.special, model.config.padTokenId)
+    : model.config.padTokenId;
   const stepsPerEpoch = epochBatches(data, opts.batchSize, new Random(opts.seed), exact).length;
   const total = stepsPerEpoch * opts.epochs;
   const warmup = opts.warmup < 1 ? Math.round(opts.warmup * total) : Math.round(opts.warmup);
