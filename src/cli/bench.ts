@@ -1,4 +1,7 @@
-/** `xait bench`: GEMM throughput and BERT-base forward / LRP explanation time and peak memory. */
+/**
+ * `xait bench`: GEMM throughput, BERT-base forward / LRP explanation time and GPT-2 small forward /
+ * next-token LRP explanation time, and peak memory.
+ */
 import { parseArgs } from "node:util";
 import { cpus } from "node:os";
 import { makeBatch, parseConfig, TransformerModel } from "../models/index.js";
@@ -14,8 +17,10 @@ Measure the engine on this machine: GEMM GFLOP/s for 128×768·768×768 and 512�
 the linear layer's layout), and a BERT-base classifier with random weights (12 layers, hidden 768,
 12 heads, FFN 3072): forward time and the time of one lrp explanation (softmax and LayerNorm std
 detached, identity rule on GELU, Gradient × Input at the embeddings; no weight gradients) at
-sequence lengths 128 and 512, and the peak resident memory. Times are medians of --reps runs after
-a warm-up.
+sequence lengths 128 and 512; the same for a GPT-2 small language model with random weights (12
+layers, hidden 768, 12 heads, vocabulary 50,257), explaining its next token; the ratio of the lrp
+time to the forward time; and the peak resident memory. Times are medians of --reps runs after a
+warm-up.
 
 Options:
   --json       print exactly one JSON object
@@ -62,6 +67,56 @@ export function bertBase(): TransformerModel {
   return TransformerModel.initialise(config, 0);
 }
 
+/** A GPT-2-small-sized language model with random weights. */
+export function gpt2Small(): TransformerModel {
+  const config = parseConfig(
+    JSON.stringify({
+      model_type: "gpt2",
+      architectures: ["GPT2LMHeadModel"],
+      vocab_size: 50257,
+      n_embd: 768,
+      n_layer: 12,
+      n_head: 12,
+      n_positions: 1024,
+      activation_function: "gelu_new",
+      layer_norm_epsilon: 1e-5,
+    }),
+  );
+  return TransformerModel.initialise(config, 0);
+}
+
+/** Forward and lrp times of one sequence of each length, and the peak memory so far. */
+function measure(
+  model: TransformerModel,
+  name: string,
+  seqs: number[],
+  reps: number,
+  log: (m: string) => void,
+  target: number,
+  first?: number,
+  last?: number,
+) {
+  return seqs.map((seq) => {
+    const ids = Array.from({ length: seq }, (_, i) =>
+      i === 0 && first !== undefined
+        ? first
+        : i === seq - 1 && last !== undefined
+          ? last
+          : 1000 + ((i * 7919) % 20000),
+    );
+    const batch = makeBatch([{ ids }], 0);
+    const forward_ms = time(() => void noGrad(() => model.forward(batch)), reps);
+    const input = { model, batch, target, options: { gamma: 0, steps: 50, seed: 0 } };
+    const lrp_ms = time(() => void embeddingGradient(input, LRP_RULES, false), reps);
+    const peak_rss_mb = process.resourceUsage().maxRSS / 1024;
+    const ratio = lrp_ms / forward_ms;
+    log(
+      `${name} seq ${seq}: forward ${forward_ms.toFixed(0)} ms, lrp ${lrp_ms.toFixed(0)} ms (${ratio.toFixed(2)}× forward), peak RSS ${peak_rss_mb.toFixed(0)} MB`,
+    );
+    return { seq, forward_ms, lrp_ms, lrp_over_forward: ratio, peak_rss_mb };
+  });
+}
+
 async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -91,31 +146,18 @@ async function run(argv: string[]): Promise<number> {
     log(`gemm ${m}×${k}·${k}×${n}: ${r.gflops.toFixed(1)} GFLOP/s`);
     return { m: m!, k: k!, n: n!, gflops: r.gflops };
   });
-  const model = bertBase();
-  const bert_base = seqs.map((seq) => {
-    const ids = Array.from({ length: seq }, (_, i) =>
-      i === 0 ? 101 : i === seq - 1 ? 102 : 1000 + ((i * 7919) % 20000),
-    );
-    const batch = makeBatch([{ ids }], 0);
-    const forward_ms = time(() => void noGrad(() => model.forward(batch)), reps);
-    const input = { model, batch, target: 1, options: { gamma: 0, steps: 50, seed: 0 } };
-    const lrp_ms = time(() => void embeddingGradient(input, LRP_RULES, false), reps);
-    const peak_rss_mb = process.resourceUsage().maxRSS / 1024;
-    log(
-      `bert-base seq ${seq}: forward ${forward_ms.toFixed(0)} ms, lrp ${lrp_ms.toFixed(0)} ms, peak RSS ${peak_rss_mb.toFixed(0)} MB`,
-    );
-    return { seq, forward_ms, lrp_ms, peak_rss_mb };
-  });
+  const bert_base = measure(bertBase(), "bert-base", seqs, reps, log, 1, 101, 102);
+  const gpt2_small = measure(gpt2Small(), "gpt2-small", seqs, reps, log, 198);
   if (values.json)
     process.stdout.write(
-      JSON.stringify({ backend: info.name, threads: info.threads, gemm, bert_base }) + "\n",
+      JSON.stringify({ backend: info.name, threads: info.threads, gemm, bert_base, gpt2_small }) + "\n",
     );
   return 0;
 }
 
 registerCommand({
   name: "bench",
-  summary: "measure GEMM throughput and BERT-base explanation time and memory",
+  summary: "measure GEMM throughput, BERT-base and GPT-2 small explanation time and memory",
   help: HELP,
   run,
 });
