@@ -41,6 +41,7 @@ test("xait serve", { timeout: 60_000 }, async (t) => {
       assert.match(page.body, /<title>xait/);
       assert.equal(page.headers["cross-origin-opener-policy"], "same-origin");
       assert.equal(page.headers["cross-origin-embedder-policy"], "require-corp");
+      assert.equal((await get(served.url, "/?threads=1&model=hostile")).body, page.body);
       for (const f of ["page.js", "engine.js", "browser-worker.js", "app.css", "kernels.wasm"]) {
         const r = await get(served.url, `/${f}`);
         assert.equal(r.status, 200, f);

@@ -98,7 +98,7 @@ function methodSection(id: string, m: MethodExplanation, expl: Explanation): HTM
   if (m.ms !== undefined) heading.append(" ", el("small", {}, `${m.ms.toFixed(0)} ms`));
   return el(
     "section",
-    { class: "method", "data-method": id },
+    { class: "method", "data-method": id, ...(m.ms !== undefined ? { "data-ms": String(m.ms) } : {}) },
     heading,
     ...conservation(m),
     heatmap(expl.tokens, m.attributions),

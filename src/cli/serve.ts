@@ -137,7 +137,8 @@ export function resolveTarget(
   target: string,
   opts: ServeOptions,
 ): { file: string } | { models: string[] } | null {
-  const segments = requestSegments(target === "/" ? "/index.html" : target);
+  const path = target.split(/[?#]/, 1)[0]!;
+  const segments = requestSegments(path === "/" ? "/index.html" : path);
   if (segments === null) return null;
   if (segments.length === 1) {
     const file = fileWithin(opts.appDir, segments[0]!);
