@@ -214,6 +214,29 @@ test("the explainer page in a real browser", { skip, timeout: 300_000 }, async (
     t.diagnostic(`screenshot: ${screenshot}`);
     console.log(`screenshot: ${screenshot}`);
 
+    await t.test("a text pair: Node's attributions", async () => {
+      const pair = "but the ending drags on";
+      const node = cli([
+        "--json",
+        "--method",
+        "lrp",
+        "--model",
+        BUNDLED,
+        "--pair",
+        pair,
+        "the acting is superb",
+      ]);
+      assert.ok(node.result, node.error);
+      await page.click("details summary");
+      await page.fill("#pair", pair);
+      await explainInPage(page, "the acting is superb", ["lrp"]);
+      await page.fill("#pair", "");
+      const got = await pageScores(page);
+      assert.equal(got.lrp!.length, node.result.tokens.length);
+      assert.ok(relativeError(got.lrp!, node.result.explanations.lrp!.attributions) <= TOLERANCE);
+      assert.equal((await page.locator("#result blockquote.input").allInnerTexts()).at(-1), pair);
+    });
+
     await t.test("a hostile label and text are shown as text and run nothing", async () => {
       await page.selectOption("#model-select", "hostile");
       await explainInPage(page, HOSTILE, ["lrp"]);

@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import { request } from "node:http";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { BUNDLED, SECRET, modelsFixture, startServe } from "./helpers/app-server.js";
+import { spawnSync } from "node:child_process";
+import { BUNDLED, SECRET, XAIT, modelsFixture, startServe } from "./helpers/app-server.js";
 
 interface Answer {
   status: number;
@@ -30,6 +31,18 @@ function get(base: string, target: string, method = "GET"): Promise<Answer> {
     req.end();
   });
 }
+
+test("xait serve: bad flags are usage errors (exit 2, one line)", () => {
+  for (const [args, message] of [
+    [["--port", "abc"], "error: --port must be an integer, got 'abc'"],
+    [["--port", "70000"], "error: --port must be at most 65535, got 70000"],
+    [["--models", "/nonexistent-xait-models"], "error: --models /nonexistent-xait-models: not a folder"],
+  ] as const) {
+    const r = spawnSync(process.execPath, [XAIT, "serve", ...args], { encoding: "utf8" });
+    assert.equal(r.status, 2, args.join(" "));
+    assert.equal(r.stderr, message + "\n");
+  }
+});
 
 test("xait serve", { timeout: 60_000 }, async (t) => {
   const { models } = modelsFixture();
