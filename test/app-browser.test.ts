@@ -252,7 +252,7 @@ test("the explainer page in a real browser", { skip, timeout: 300_000 }, async (
       assert.match(await page.locator("#model-status").innerText(), /classes <img src=x onerror=alert\(1\)>/);
     });
 
-    await t.test("bad input: the command line's error, and the page stays usable", async () => {
+    await t.test("bad input: the command line's error, and the page stays usable", async (t) => {
       const dir = tempDir("xait-app-bad-");
       const make = (name: string, files: Record<string, string | Buffer>): string => {
         mkdirSync(join(dir, name));
