@@ -6,6 +6,7 @@ import "./explain.js";
 import "./train.js";
 import "./bench.js";
 import "./evaluate.js";
+import "./serve.js";
 
 const USAGE = `xait ${VERSION} — explain what Transformer models base their predictions on
 
