@@ -8,7 +8,7 @@ import { explain } from "../explain/explain.js";
 import { METHOD_IDS } from "../explain/registry.js";
 import type { Explanation } from "../explain/result.js";
 import { modelFromFiles } from "../models/folder.js";
-import type { SequenceClassifier } from "../models/model.js";
+import type { TransformerModel } from "../models/model.js";
 import { backendInfo, initBackend } from "../tensor/backends.js";
 import { fileFolder, readModelFolder, urlFolder, type FolderSource } from "./folder.js";
 import type { EngineMessage, EngineRequest, ExplainRequest } from "./protocol.js";
@@ -23,7 +23,7 @@ interface WorkerScope {
 const scope = globalThis as unknown as WorkerScope;
 const post = (m: EngineMessage): void => scope.postMessage(m);
 
-let model: { name: string; model: SequenceClassifier } | null = null;
+let model: { name: string; model: TransformerModel } | null = null;
 
 /** One line, as the command line prints it after `error: `. */
 function oneLine(e: unknown): string {
@@ -54,7 +54,7 @@ async function load(id: number, source: FolderSource): Promise<void> {
   );
   post({ type: "progress", id, message: `building the model` });
   const warnings: string[] = [];
-  let built: SequenceClassifier;
+  let built: TransformerModel;
   try {
     built = modelFromFiles(files, (w) => warnings.push(w));
   } catch (e) {
@@ -67,7 +67,7 @@ async function load(id: number, source: FolderSource): Promise<void> {
     type: "loaded",
     id,
     name: source.name,
-    kind: "classifier",
+    kind: built.config.task === "causal-lm" ? "causal-lm" : "classifier",
     modelType: built.config.modelType,
     labels: [...built.config.labels],
     warnings,
@@ -102,7 +102,7 @@ function run(request: ExplainRequest): void {
   post({
     type: "explained",
     id,
-    kind: "classifier",
+    kind: model.model.config.task === "causal-lm" ? "causal-lm" : "classifier",
     result: result!,
     warnings: [...new Set(warnings)],
     ms: performance.now() - t0,

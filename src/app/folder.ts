@@ -4,7 +4,7 @@
  * reported in the words of the command line (`model folder NAME has no config.json`).
  */
 import { XaitError } from "../errors.js";
-import type { ModelFiles } from "../models/folder.js";
+import { shardNames, type ModelFiles, type WeightsFile } from "../models/folder.js";
 
 export interface FolderSource {
   /** The folder as the user knows it (`models/sst2-bert`, or the picked folder's name). */
@@ -23,8 +23,20 @@ export async function readModelFolder(
   const { name } = source;
   const config = await source.text("config.json");
   if (config === undefined) throw new XaitError(`model folder ${name} has no config.json`);
-  const weights = await source.bytes("model.safetensors", progress);
-  if (weights === undefined) throw new XaitError(`model folder ${name} has no model.safetensors`);
+  let weights: Uint8Array | WeightsFile[] | undefined = await source.bytes("model.safetensors", progress);
+  if (weights === undefined) {
+    const index = await source.text("model.safetensors.index.json");
+    if (index === undefined)
+      throw new XaitError(`model folder ${name} has no model.safetensors (nor model.safetensors.index.json)`);
+    const shards: WeightsFile[] = [];
+    for (const file of shardNames(index)) {
+      const bytes = await source.bytes(file);
+      if (bytes === undefined)
+        throw new XaitError(`model.safetensors.index.json names ${file}, which is missing`);
+      shards.push({ name: file, bytes });
+    }
+    weights = shards;
+  }
   const tokenizerJson = await source.text("tokenizer.json");
   const vocabTxt = tokenizerJson === undefined ? await source.text("vocab.txt") : undefined;
   if (tokenizerJson === undefined && vocabTxt === undefined)

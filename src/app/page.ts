@@ -6,16 +6,17 @@
  */
 import type { Explanation } from "../explain/result.js";
 import { renderHtml } from "../report/html.js";
-import { explanationJSON } from "./json.js";
+import { explanationJSON } from "../report/json.js";
 import type { EngineMessage, EngineRequest, ExplainedMessage, ModelKind } from "./protocol.js";
 import { classifierView, el } from "./view.js";
 
 /**
- * One view per kind of model. Causal language models ("causal-lm": the next token and the step by
- * step view of `--generate`) get their view here once the decoder families exist.
+ * One view per kind of model: a classifier's prediction, a causal language model's next token (the
+ * step-by-step view of generation is not in the page yet).
  */
 const VIEWS: Record<ModelKind, (m: ExplainedMessage) => HTMLElement[]> = {
   classifier: (m) => classifierView(m.result),
+  "causal-lm": (m) => classifierView(m.result),
 };
 
 const $ = <T extends HTMLElement>(id: string): T => {

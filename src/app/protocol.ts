@@ -50,8 +50,8 @@ export interface ProgressMessage {
   fraction?: number;
 }
 
-/** The kind of model: what the page shows for it. Causal language models will add "causal-lm". */
-export type ModelKind = "classifier";
+/** The kind of model: what the page shows for it. */
+export type ModelKind = "classifier" | "causal-lm";
 
 export interface LoadedMessage {
   type: "loaded";

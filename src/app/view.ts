@@ -130,18 +130,24 @@ function probabilities(expl: Explanation): HTMLElement {
 }
 
 /** The prediction, its probabilities and one section per method. */
+/**
+ * A classifier's prediction, or a causal language model's next token (its most likely next tokens in
+ * the probability table), then one heatmap per method.
+ */
 export function classifierView(expl: Explanation): HTMLElement[] {
+  const lm = expl.targetToken !== undefined;
+  const name = (s: string) => (lm ? JSON.stringify(s) : s);
   const prediction = el(
     "p",
     { class: "prediction" },
-    "Prediction: ",
-    el("b", { class: "predicted-label" }, expl.predictedLabel),
+    lm ? "Next token: " : "Prediction: ",
+    el("b", { class: "predicted-label" }, name(expl.predictedLabel)),
     ` (${formatPercent(expl.probabilities[expl.predicted] ?? NaN)})`,
   );
   if (expl.target !== expl.predicted)
     prediction.append(
-      "; explaining target ",
-      el("b", {}, expl.label),
+      lm ? "; explaining token " : "; explaining target ",
+      el("b", {}, name(expl.label)),
       ` (${formatPercent(expl.probabilities[expl.target] ?? NaN)})`,
     );
   const methods = Object.entries(expl.explanations).map(([id, m]) => methodSection(id, m, expl));

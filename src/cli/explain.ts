@@ -14,6 +14,7 @@ import { parseRuleOverride, SITES, type Site } from "../models/index.js";
 import { loadModel } from "../models/folder-node.js";
 import { chooseColorMode, renderTerminal } from "../report/terminal.js";
 import { renderHtml } from "../report/html.js";
+import { explanationJSON } from "../report/json.js";
 import { initBackend } from "../tensor/backends.js";
 import { registerCommand } from "./commands.js";
 import { DEFAULT_MODEL, modelDir, numberFlag, readStdinLines, writeFileAtomic } from "./io.js";
@@ -166,10 +167,10 @@ function report(
             text: g.text,
             generated: g.generatedText,
             generated_tokens: g.generated,
-            steps: g.steps.map(toJSON),
+            steps: g.steps.map((r) => explanationJSON(r)),
           }) + "\n",
         );
-    else for (const r of results) process.stdout.write(JSON.stringify(toJSON(r)) + "\n");
+    else for (const r of results) process.stdout.write(JSON.stringify(explanationJSON(r)) + "\n");
   } else {
     const color = chooseColorMode(process.env, Boolean(process.stdout.isTTY));
     const render = (r: Explanation) => renderTerminal(r, { color, joinWords: !values.pieces });
@@ -186,37 +187,6 @@ function report(
     else process.stdout.write(results.map(render).join("\n") + "\n");
   }
   return 0;
-}
-
-/** The JSON of `xait explain --json` (SPEC / issue 5 format, plus the predicted class and timing). */
-export function toJSON(r: Explanation): Record<string, unknown> {
-  return {
-    model: r.model,
-    text: r.text,
-    ...(r.pair !== undefined ? { pair: r.pair } : {}),
-    tokens: r.tokens,
-    ids: r.ids,
-    logits: r.logits,
-    probabilities: r.probabilities,
-    target: r.target,
-    label: r.label,
-    predicted: r.predicted,
-    predicted_label: r.predictedLabel,
-    ...(r.targetToken ? { target_token: r.targetToken, output_ids: r.outputIds, outputs: r.labels } : {}),
-    ...(r.contrast ? { contrast: r.contrast } : {}),
-    explanations: Object.fromEntries(
-      Object.entries(r.explanations).map(([id, e]) => [
-        id,
-        {
-          attributions: e.attributions,
-          sum: e.sum,
-          logit: e.logit,
-          ...(e.layers ? { layers: e.layers } : {}),
-          ms: e.ms,
-        },
-      ]),
-    ),
-  };
 }
 
 registerCommand({

@@ -1,9 +1,10 @@
 /**
- * The JSON object of `xait explain --json` for one explanation, built without Node so that the page
- * can offer the same download (field names in snake_case where the CLI uses them).
+ * The JSON object of `xait explain --json` for one explanation (field names in snake_case), shared by
+ * the command line and the page. Browser-safe.
  */
 import type { Explanation } from "../explain/result.js";
 
+/** One explanation as printed by `xait explain --json`. */
 export function explanationJSON(r: Explanation): Record<string, unknown> {
   return {
     model: r.model,
@@ -17,6 +18,8 @@ export function explanationJSON(r: Explanation): Record<string, unknown> {
     label: r.label,
     predicted: r.predicted,
     predicted_label: r.predictedLabel,
+    ...(r.targetToken ? { target_token: r.targetToken, output_ids: r.outputIds, outputs: r.labels } : {}),
+    ...(r.contrast ? { contrast: r.contrast } : {}),
     explanations: Object.fromEntries(
       Object.entries(r.explanations).map(([id, e]) => [
         id,
