@@ -65,7 +65,7 @@ export function logitsAll(
   if (!Number.isInteger(size) || size < 1)
     throw new XaitError(`batch size must be a positive integer, got ${size}`);
   const pad = model.tokenizer?.special.pad ?? model.config.padTokenId;
-  const equalLength = model.layout.attentionKind === "paper";
+  const equalLength = !batchesMixLengths(model);
   const out: number[][] = new Array(seqs.length);
   const C = model.numLabels;
   let done = 0;
@@ -87,6 +87,14 @@ export function logitsAll(
     opts.onProgress?.(done, seqs.length);
   }
   return out;
+}
+
+/**
+ * Whether texts of different lengths can share a padded batch: the model masks padding. The paper's
+ * xai-transformer has no attention mask, so padding would change its outputs.
+ */
+export function batchesMixLengths(model: SequenceClassifier): boolean {
+  return model.layout.attentionKind !== "paper";
 }
 
 function argmax(xs: readonly number[]): number {
@@ -124,6 +132,30 @@ export interface AccuracyResult {
   predictions: number[];
 }
 
+/** Accuracy and per-class precision/recall/F1 from predicted and gold class ids (in text order). */
+export function accuracyResult(
+  labels: readonly string[],
+  predictions: readonly number[],
+  gold: readonly number[],
+): AccuracyResult {
+  if (predictions.length === 0) throw new XaitError("accuracy: no examples to evaluate");
+  const pr = precisionRecall(predictions, gold, labels.length);
+  return {
+    n: predictions.length,
+    accuracy: accuracy(predictions, gold),
+    macroF1: pr.macroF1,
+    classes: labels.map((label, c) => ({
+      label,
+      precision: pr.precision[c]!,
+      recall: pr.recall[c]!,
+      f1: pr.f1[c]!,
+      support: pr.support[c]!,
+    })),
+    confusion: pr.confusion,
+    predictions: [...predictions],
+  };
+}
+
 /** Accuracy and per-class precision/recall/F1 of the model on labelled texts. */
 export function evaluateAccuracy(
   model: SequenceClassifier,
@@ -133,20 +165,9 @@ export function evaluateAccuracy(
   if (samples.length === 0) throw new XaitError("accuracy: no examples to evaluate");
   checkLabels(model, samples);
   const predictions = predictAll(model, samples, opts);
-  const gold = samples.map((s) => s.label);
-  const pr = precisionRecall(predictions, gold, model.numLabels);
-  return {
-    n: samples.length,
-    accuracy: accuracy(predictions, gold),
-    macroF1: pr.macroF1,
-    classes: model.config.labels.map((label, c) => ({
-      label,
-      precision: pr.precision[c]!,
-      recall: pr.recall[c]!,
-      f1: pr.f1[c]!,
-      support: pr.support[c]!,
-    })),
-    confusion: pr.confusion,
+  return accuracyResult(
+    model.config.labels,
     predictions,
-  };
+    samples.map((s) => s.label),
+  );
 }
