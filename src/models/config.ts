@@ -27,13 +27,16 @@ export interface ModelConfig {
 function num(raw: Record<string, unknown>, key: string, fallback?: number): number {
   const v = raw[key] ?? fallback;
   if (typeof v !== "number" || !Number.isFinite(v))
-    throw new XaitError(`config.json: "${key}" must be a number${v === undefined ? " (missing)" : `, got ${JSON.stringify(v)}`}`);
+    throw new XaitError(
+      `config.json: "${key}" must be a number${v === undefined ? " (missing)" : `, got ${JSON.stringify(v)}`}`,
+    );
   return v;
 }
 
 function posInt(raw: Record<string, unknown>, key: string, fallback?: number): number {
   const v = num(raw, key, fallback);
-  if (!Number.isInteger(v) || v <= 0) throw new XaitError(`config.json: "${key}" must be a positive integer, got ${v}`);
+  if (!Number.isInteger(v) || v <= 0)
+    throw new XaitError(`config.json: "${key}" must be a positive integer, got ${v}`);
   return v;
 }
 
@@ -56,7 +59,9 @@ function labelsOf(raw: Record<string, unknown>): string[] {
 function activationOf(v: unknown): Activation {
   if (v === "gelu" || v === "gelu_new" || v === "relu") return v;
   if (v === "gelu_pytorch_tanh") return "gelu_new";
-  throw new XaitError(`config.json: unsupported activation ${JSON.stringify(v)} (supported: gelu, gelu_new, relu)`);
+  throw new XaitError(
+    `config.json: unsupported activation ${JSON.stringify(v)} (supported: gelu, gelu_new, relu)`,
+  );
 }
 
 /** Parse and check a config.json text. */
@@ -67,10 +72,13 @@ export function parseConfig(text: string, fileName = "config.json"): ModelConfig
   } catch (e) {
     throw new XaitError(`${fileName}: not valid JSON (${(e as Error).message})`);
   }
-  if (!raw || typeof raw !== "object" || Array.isArray(raw)) throw new XaitError(`${fileName}: expected a JSON object`);
+  if (!raw || typeof raw !== "object" || Array.isArray(raw))
+    throw new XaitError(`${fileName}: expected a JSON object`);
   const type = raw.model_type;
   if (!MODEL_TYPES.includes(type as ModelType))
-    throw new XaitError(`${fileName}: unknown model_type ${JSON.stringify(type)} (supported: ${MODEL_TYPES.join(", ")})`);
+    throw new XaitError(
+      `${fileName}: unknown model_type ${JSON.stringify(type)} (supported: ${MODEL_TYPES.join(", ")})`,
+    );
   const modelType = type as ModelType;
   let cfg: ModelConfig;
   if (modelType === "distilbert") {
@@ -107,7 +115,9 @@ export function parseConfig(text: string, fileName = "config.json"): ModelConfig
     };
   }
   if (cfg.hiddenSize % cfg.numHeads !== 0)
-    throw new XaitError(`${fileName}: hidden size ${cfg.hiddenSize} is not divisible by ${cfg.numHeads} attention heads`);
+    throw new XaitError(
+      `${fileName}: hidden size ${cfg.hiddenSize} is not divisible by ${cfg.numHeads} attention heads`,
+    );
   if (cfg.labels.length < 1) throw new XaitError(`${fileName}: the model has no classes`);
   return cfg;
 }
@@ -116,7 +126,14 @@ export function parseConfig(text: string, fileName = "config.json"): ModelConfig
 export function configToJSON(cfg: ModelConfig): Record<string, unknown> {
   const id2label = Object.fromEntries(cfg.labels.map((l, i) => [String(i), l]));
   const label2id = Object.fromEntries(cfg.labels.map((l, i) => [l, i]));
-  const common = { ...cfg.raw, model_type: cfg.modelType, vocab_size: cfg.vocabSize, id2label, label2id, pad_token_id: cfg.padTokenId };
+  const common = {
+    ...cfg.raw,
+    model_type: cfg.modelType,
+    vocab_size: cfg.vocabSize,
+    id2label,
+    label2id,
+    pad_token_id: cfg.padTokenId,
+  };
   if (cfg.modelType === "distilbert")
     return {
       ...common,
@@ -128,14 +145,20 @@ export function configToJSON(cfg: ModelConfig): Record<string, unknown> {
       activation: cfg.hiddenAct,
       max_position_embeddings: cfg.maxPositions,
     };
-  const arch = { bert: "BertForSequenceClassification", roberta: "RobertaForSequenceClassification", "xai-transformer": "XaiTransformerForSequenceClassification" }[cfg.modelType];
+  const arch = {
+    bert: "BertForSequenceClassification",
+    roberta: "RobertaForSequenceClassification",
+    "xai-transformer": "XaiTransformerForSequenceClassification",
+  }[cfg.modelType];
   return {
     ...common,
     architectures: [arch],
     hidden_size: cfg.hiddenSize,
     num_hidden_layers: cfg.numLayers,
     num_attention_heads: cfg.numHeads,
-    ...(cfg.modelType === "xai-transformer" ? {} : { intermediate_size: cfg.intermediateSize, hidden_act: cfg.hiddenAct }),
+    ...(cfg.modelType === "xai-transformer"
+      ? {}
+      : { intermediate_size: cfg.intermediateSize, hidden_act: cfg.hiddenAct }),
     max_position_embeddings: cfg.maxPositions,
     type_vocab_size: cfg.typeVocabSize,
     layer_norm_eps: cfg.layerNormEps,

@@ -12,7 +12,10 @@ function readText(dir: string, name: string): string | undefined {
 }
 
 /** Load a model folder: config.json, model.safetensors, tokenizer.json (or vocab.txt). */
-export function loadModel(dir: string, warn: (msg: string) => void = (m) => process.stderr.write(`warning: ${m}\n`)): SequenceClassifier {
+export function loadModel(
+  dir: string,
+  warn: (msg: string) => void = (m) => process.stderr.write(`warning: ${m}\n`),
+): SequenceClassifier {
   if (!existsSync(dir)) throw new XaitError(`model folder ${dir} does not exist`);
   if (!statSync(dir).isDirectory()) throw new XaitError(`model path ${dir} is not a folder`);
   const config = readText(dir, "config.json");
@@ -24,7 +27,10 @@ export function loadModel(dir: string, warn: (msg: string) => void = (m) => proc
   if (tokenizerJson === undefined && vocabTxt === undefined)
     throw new XaitError(`model folder ${dir} has neither tokenizer.json nor vocab.txt`);
   try {
-    return modelFromFiles({ config, weights: new Uint8Array(readFileSync(weightsPath)), tokenizerJson, vocabTxt }, warn);
+    return modelFromFiles(
+      { config, weights: new Uint8Array(readFileSync(weightsPath)), tokenizerJson, vocabTxt },
+      warn,
+    );
   } catch (e) {
     if (e instanceof XaitError) throw new XaitError(`${dir}: ${e.message}`, e.exitCode);
     throw e;
@@ -35,8 +41,15 @@ export function loadModel(dir: string, warn: (msg: string) => void = (m) => proc
  * Write a model folder atomically: files go to a sibling temporary folder which then replaces `dir`
  * (an interrupted save leaves the previous folder intact). `extra` adds files such as training.json.
  */
-export function saveModel(model: SequenceClassifier, dir: string, opts: { dtype?: SafetensorsWriteDtype; extra?: Record<string, string> } = {}): void {
-  const files: Record<string, string | Uint8Array> = { ...modelToFiles(model, opts.dtype ?? "F32"), ...(opts.extra ?? {}) };
+export function saveModel(
+  model: SequenceClassifier,
+  dir: string,
+  opts: { dtype?: SafetensorsWriteDtype; extra?: Record<string, string> } = {},
+): void {
+  const files: Record<string, string | Uint8Array> = {
+    ...modelToFiles(model, opts.dtype ?? "F32"),
+    ...(opts.extra ?? {}),
+  };
   const target = resolve(dir);
   mkdirSync(dirname(target), { recursive: true });
   const tmp = `${target}.tmp-${process.pid}`;

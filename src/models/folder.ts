@@ -18,7 +18,10 @@ export interface ModelFiles {
 }
 
 /** Build a model from the files of a folder; `warn` receives non-fatal findings (unexpected tensors). */
-export function modelFromFiles(files: ModelFiles, warn: (msg: string) => void = () => {}): SequenceClassifier {
+export function modelFromFiles(
+  files: ModelFiles,
+  warn: (msg: string) => void = () => {},
+): SequenceClassifier {
   const config = parseConfig(files.config);
   const stored = readSafetensors(files.weights, "model.safetensors");
   const params = new Map<string, Tensor>();
@@ -28,22 +31,30 @@ export function modelFromFiles(files: ModelFiles, warn: (msg: string) => void = 
     const key = stored.has(spec.name) ? spec.name : alt && stored.has(alt) ? alt : null;
     if (!key) {
       if (spec.unused) continue;
-      throw new XaitError(`model.safetensors: tensor ${spec.name} is missing (shape [${spec.shape.join(",")}] expected)`);
+      throw new XaitError(
+        `model.safetensors: tensor ${spec.name} is missing (shape [${spec.shape.join(",")}] expected)`,
+      );
     }
     used.add(key);
     const t = stored.get(key)!;
     if (t.shape.join(",") !== spec.shape.join(","))
-      throw new XaitError(`model.safetensors: tensor ${key} has shape [${t.shape.join(",")}], config wants [${spec.shape.join(",")}]`);
+      throw new XaitError(
+        `model.safetensors: tensor ${key} has shape [${t.shape.join(",")}], config wants [${spec.shape.join(",")}]`,
+      );
     if (!spec.unused) params.set(spec.name, new Tensor(t.data, t.shape));
   }
   const unexpected = [...stored.keys()].filter((k) => !used.has(k) && !k.endsWith("position_ids"));
   if (unexpected.length)
-    warn(`model.safetensors: ${unexpected.length} unexpected tensor(s) ignored: ${unexpected.slice(0, 5).join(", ")}${unexpected.length > 5 ? ", …" : ""}`);
+    warn(
+      `model.safetensors: ${unexpected.length} unexpected tensor(s) ignored: ${unexpected.slice(0, 5).join(", ")}${unexpected.length > 5 ? ", …" : ""}`,
+    );
   let tokenizer: Tokenizer | null = null;
   if (files.tokenizerJson !== undefined) tokenizer = tokenizerFromJSON(files.tokenizerJson);
   else if (files.vocabTxt !== undefined) tokenizer = tokenizerFromVocab(files.vocabTxt);
   if (tokenizer && tokenizer.vocabSize > config.vocabSize)
-    throw new XaitError(`tokenizer has ${tokenizer.vocabSize} tokens, the model's vocabulary only ${config.vocabSize}`);
+    throw new XaitError(
+      `tokenizer has ${tokenizer.vocabSize} tokens, the model's vocabulary only ${config.vocabSize}`,
+    );
   return new SequenceClassifier(config, params, tokenizer);
 }
 

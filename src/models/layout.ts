@@ -62,7 +62,11 @@ export function layoutOf(cfg: ModelConfig): Layout {
             value: lin(`${l}.attention.self.value`),
             output: lin(`${l}.attention.output.dense`),
             attentionNorm: lin(`${l}.attention.output.LayerNorm`),
-            ffn: { intermediate: lin(`${l}.intermediate.dense`), output: lin(`${l}.output.dense`), norm: lin(`${l}.output.LayerNorm`) },
+            ffn: {
+              intermediate: lin(`${l}.intermediate.dense`),
+              output: lin(`${l}.output.dense`),
+              norm: lin(`${l}.output.LayerNorm`),
+            },
           };
         }),
         head:
@@ -87,7 +91,11 @@ export function layoutOf(cfg: ModelConfig): Layout {
             value: lin(`${l}.attention.v_lin`),
             output: lin(`${l}.attention.out_lin`),
             attentionNorm: lin(`${l}.sa_layer_norm`),
-            ffn: { intermediate: lin(`${l}.ffn.lin1`), output: lin(`${l}.ffn.lin2`), norm: lin(`${l}.output_layer_norm`) },
+            ffn: {
+              intermediate: lin(`${l}.ffn.lin1`),
+              output: lin(`${l}.ffn.lin2`),
+              norm: lin(`${l}.output_layer_norm`),
+            },
           };
         }),
         head: { dense: lin("pre_classifier"), activation: "relu", classifier: lin("classifier") },
@@ -121,9 +129,13 @@ export function parameterSpecs(cfg: ModelConfig, layout: Layout = layoutOf(cfg))
   const C = cfg.labels.length;
   const specs: ParamSpec[] = [];
   const linear = (n: LinearNames, out: number, inp: number) =>
-    specs.push({ name: n.weight, shape: [out, inp], init: "normal" }, { name: n.bias, shape: [out], init: "zeros" });
+    specs.push(
+      { name: n.weight, shape: [out, inp], init: "normal" },
+      { name: n.bias, shape: [out], init: "zeros" },
+    );
   const norm = (n: NormNames) => {
-    if (n) specs.push({ name: n.weight, shape: [H], init: "ones" }, { name: n.bias, shape: [H], init: "zeros" });
+    if (n)
+      specs.push({ name: n.weight, shape: [H], init: "ones" }, { name: n.bias, shape: [H], init: "zeros" });
   };
   specs.push({ name: layout.word, shape: [cfg.vocabSize, H], init: "normal" });
   specs.push({ name: layout.position, shape: [cfg.maxPositions, H], init: "normal" });
@@ -139,8 +151,18 @@ export function parameterSpecs(cfg: ModelConfig, layout: Layout = layoutOf(cfg))
     }
     if (cfg.modelType === "xai-transformer") {
       // the official code's (unused) affine LayerNorm of each block, stored as ones/zeros
-      specs.push({ name: `attention_layers.${i}.output.LayerNorm.weight`, shape: [H], init: "ones", unused: true });
-      specs.push({ name: `attention_layers.${i}.output.LayerNorm.bias`, shape: [H], init: "zeros", unused: true });
+      specs.push({
+        name: `attention_layers.${i}.output.LayerNorm.weight`,
+        shape: [H],
+        init: "ones",
+        unused: true,
+      });
+      specs.push({
+        name: `attention_layers.${i}.output.LayerNorm.bias`,
+        shape: [H],
+        init: "zeros",
+        unused: true,
+      });
     }
   });
   linear(layout.head.dense, H, H);

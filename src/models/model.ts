@@ -81,7 +81,12 @@ export class SequenceClassifier {
   }
 
   /** A model with freshly initialised weights (normal(0, INIT_STD), zero biases, unit LayerNorm). */
-  static initialise(config: ModelConfig, seed: number, tokenizer: Tokenizer | null = null, std = INIT_STD): SequenceClassifier {
+  static initialise(
+    config: ModelConfig,
+    seed: number,
+    tokenizer: Tokenizer | null = null,
+    std = INIT_STD,
+  ): SequenceClassifier {
     const rng = new Random(seed);
     const params = new Map<string, Tensor>();
     for (const spec of parameterSpecs(config)) {
@@ -118,7 +123,8 @@ export class SequenceClassifier {
       throw new XaitError(`input has ${b.seq} tokens, the model takes at most ${cfg.maxPositions}`);
     const shape = [b.batch, b.seq];
     for (const id of b.ids)
-      if (id < 0 || id >= cfg.vocabSize) throw new XaitError(`token id ${id} is outside the vocabulary of ${cfg.vocabSize}`);
+      if (id < 0 || id >= cfg.vocabSize)
+        throw new XaitError(`token id ${id} is outside the vocabulary of ${cfg.vocabSize}`);
     let x = gather(this.p(this.layout.word), b.ids, shape);
     x = add(x, gather(this.p(this.layout.position), this.positionIds(b), shape));
     if (this.layout.tokenType) x = add(x, gather(this.p(this.layout.tokenType), b.typeIds, shape));
@@ -154,11 +160,21 @@ export class SequenceClassifier {
     const dh = H / nh;
     const drop = (t: Tensor) => (train ? dropout(t, train.dropout, train.rng) : t);
     const lin = (x: Tensor, n: LinearNames) =>
-      rules.gamma > 0 ? gammaLinear(x, this.p(n.weight), this.p(n.bias), rules.gamma) : linear(x, this.p(n.weight), this.p(n.bias));
+      rules.gamma > 0
+        ? gammaLinear(x, this.p(n.weight), this.p(n.bias), rules.gamma)
+        : linear(x, this.p(n.weight), this.p(n.bias));
     const norm = (x: Tensor, n: LinearNames | null) =>
       n
-        ? layerNorm(x, this.p(n.weight), this.p(n.bias), { eps: cfg.layerNormEps, form: "bert", constantStd: rules.layerNorm === "constant-std" })
-        : layerNorm(x, null, null, { eps: cfg.layerNormEps, form: "paper", constantStd: rules.layerNorm === "constant-std" });
+        ? layerNorm(x, this.p(n.weight), this.p(n.bias), {
+            eps: cfg.layerNormEps,
+            form: "bert",
+            constantStd: rules.layerNorm === "constant-std",
+          })
+        : layerNorm(x, null, null, {
+            eps: cfg.layerNormEps,
+            form: "paper",
+            constantStd: rules.layerNorm === "constant-std",
+          });
     const heads = (t: Tensor) => permute(reshape(t, [b.batch, b.seq, nh, dh]), [0, 2, 1, 3]);
     const mask = paper ? null : this.attentionMask(b);
 
@@ -197,7 +213,14 @@ export class SequenceClassifier {
     const head = this.layout.head;
     const z = linear(first, this.p(head.dense.weight), this.p(head.dense.bias));
     const identity = rules.headActivation === "identity";
-    const pooled = head.activation === "tanh" ? (identity ? identityRule(z, tanh, 1) : tanh(z)) : identity ? identityRule(z, relu, 0) : relu(z);
+    const pooled =
+      head.activation === "tanh"
+        ? identity
+          ? identityRule(z, tanh, 1)
+          : tanh(z)
+        : identity
+          ? identityRule(z, relu, 0)
+          : relu(z);
     return linear(drop(pooled), this.p(head.classifier.weight), this.p(head.classifier.bias));
   }
 
