@@ -22,6 +22,8 @@ export interface NumberFlag {
   value: string;
   help: string;
   default?: number;
+  /** A default that depends on other flags, shown in the help, e.g. "4 × hidden". */
+  defaultText?: string;
   integer?: boolean;
   min?: number;
   /** Exclusive lower bound. */
@@ -68,12 +70,15 @@ export function checkNumber(
   return v;
 }
 
-/** Parses `argv` by a flag table; `positionals` says whether bare arguments are allowed. */
+/**
+ * Parses `argv` by a flag table; `positionals` says whether bare arguments are allowed. `given`
+ * names the flags that were on the command line (a default is not "given").
+ */
 export function parseFlags<T extends FlagTable>(
   table: T,
   argv: readonly string[],
   opts: { positionals?: boolean } = {},
-): { values: FlagValues<T>; positionals: string[] } {
+): { values: FlagValues<T>; positionals: string[]; given: Set<string> } {
   const options = Object.fromEntries(
     Object.entries(table).map(([name, f]) => [name, { type: f.kind === "boolean" ? "boolean" : "string" }]),
   ) as Record<string, { type: "string" | "boolean" }>;
@@ -96,7 +101,8 @@ export function parseFlags<T extends FlagTable>(
       values[name] = typeof given === "string" ? given : f.default;
     }
   }
-  return { values: values as FlagValues<T>, positionals: parsed.positionals };
+  const given = new Set(Object.keys(raw).filter((k) => raw[k] !== undefined));
+  return { values: values as FlagValues<T>, positionals: parsed.positionals, given };
 }
 
 /** A number's range for the help, e.g. "integer, ≥ 1", "≥ 0, ≤ 0.9". */
@@ -123,6 +129,7 @@ export function flagHelp(table: FlagTable, width = 24): string {
       if (r) notes.push(r);
     }
     if (f.kind !== "boolean" && f.default !== undefined) notes.push(`default ${f.default}`);
+    if (f.kind === "number" && f.defaultText !== undefined) notes.push(`default ${f.defaultText}`);
     const text = f.help + (notes.length ? ` [${notes.join("; ")}]` : "");
     const [first, ...rest] = text.split("\n");
     if (head.length + 1 < width) lines.push(head.padEnd(width) + first);
