@@ -35,7 +35,7 @@ import {
 } from "../evaluate/journal-node.js";
 import { parseShard, shardSamples } from "../evaluate/shard.js";
 import { DEFAULT_BLOCK } from "../evaluate/sample-loop.js";
-import { initBackend } from "../tensor/backends.js";
+import { backendInfo, initBackend } from "../tensor/backends.js";
 import { VERSION } from "../version.js";
 import { backendLine, commandLine, evaluationProgress, writeReport } from "./evaluate-common.js";
 import type { FlagTable, FlagValues } from "./flags.js";
@@ -153,7 +153,8 @@ function identityOf(plan: EvaluationPlan, block: number): JournalIdentity {
     model: hashFolder(plan.modelDir),
     data: plan.dataFile ? hashFile(plan.dataFile) : "",
     methods: plan.methods,
-    options: { ...plan.options, block },
+    // the kernel backend changes the last bits of results (its thread count does not)
+    options: { ...plan.options, block, backend: backendInfo().name },
     seed: plan.seed,
     samples: plan.total,
   };

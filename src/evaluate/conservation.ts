@@ -1,5 +1,5 @@
 /**
- * The paper's conservation experiment (SPEC §4): for every sentence, the relevance sum Σ_t R_t of a
+ * The paper's conservation experiment (Ali et al. 2022): for every sentence, the relevance sum Σ_t R_t of a
  * method beside the explained logit f (the true class). A conservative explanation lies on the
  * diagonal Σ R = f: the summary gives Pearson's r, the mean |Σ R − f| and the least-squares slope
  * of Σ R on f. Browser-safe.

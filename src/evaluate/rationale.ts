@@ -1,5 +1,5 @@
 /**
- * Agreement of relevance with human rationales (SPEC §4, ground truth): for each text, every
+ * Agreement of relevance with human rationales (ground truth, as in Ali et al. 2022): for each text, every
  * method's token scores are summed to words (word pieces → words), then compared with the word
  * mask of the human rationale by AUPRC (average precision of the ranking) and by the F1 of the
  * top-k words, k = the rationale's length in words. The explained class is the labelled one and

@@ -1,5 +1,5 @@
 /**
- * The paper's input-perturbation evaluation over a labelled set (SPEC §4): for every sample and
+ * The paper's input-perturbation evaluation over a labelled set (Ali et al. 2022): for every sample and
  * method, explain the TRUE class, run both protocols (`perturbationCurves`: generate and pruning,
  * the perturbed inputs of a sample — 22 per method, all methods together, duplicates once — in one
  * forward pass), then average the curves over samples and integrate (AUAC, AUPC, AU-MSE).
