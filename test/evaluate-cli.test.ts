@@ -110,8 +110,8 @@ test("evaluate perturbation --json prints exactly one object of the documented s
     "metrics",
     "bootstrap",
     "curves",
-    "timing",
     "seed",
+    "timing",
   ]);
   assert.deepEqual(Object.keys(j.bootstrap.metrics), ["AUAC", "AUPC", "AU-MSE"]);
   for (const c of Object.values(j.bootstrap.metrics) as {

@@ -2,65 +2,119 @@
 import { cpus, platform, release } from "node:os";
 import { join } from "node:path";
 import { usageError } from "../errors.js";
-import { getMethod, parseMethods } from "../explain/index.js";
+import { getMethod, METHOD_IDS, parseMethods } from "../explain/index.js";
 import type { BootstrapResult } from "../evaluate/bootstrap.js";
 import { labelIds, type LabelledText } from "../evaluate/labels.js";
 import type { MethodTiming } from "../evaluate/timing.js";
 import type { TransformerModel } from "../models/index.js";
-import { backendInfo, initBackend } from "../tensor/backends.js";
+import { backendInfo } from "../tensor/backends.js";
 import { readDatasetFile } from "../train/data-node.js";
 import { seededSubset, splitDataset } from "../train/data.js";
+import type { FlagTable } from "./flags.js";
 import { numberFlag, writeFileAtomic } from "./io.js";
 
-/** Options of every subcommand reading a labelled data file. */
-export const DATA_OPTIONS = {
-  data: { type: "string" },
-  limit: { type: "string" },
-  sample: { type: "string" },
-  "text-column": { type: "string" },
-  "label-column": { type: "string" },
-  "skip-bad-rows": { type: "boolean", default: false },
-  "validation-fraction": { type: "string" },
-  seed: { type: "string" },
-} as const;
+/** Flags of every subcommand reading a labelled data file. */
+export const DATA_FLAGS = {
+  data: { kind: "string", value: "FILE", help: "labelled data file (.tsv with header, .csv or .jsonl)" },
+  limit: { kind: "number", value: "N", integer: true, min: 1, help: "only the first N rows" },
+  sample: {
+    kind: "number",
+    value: "N",
+    integer: true,
+    min: 1,
+    help: "a fixed subset of N rows drawn with --seed, in file order (e.g. a balanced\nsubset of a file sorted by label)",
+  },
+  seed: {
+    kind: "number",
+    value: "S",
+    integer: true,
+    min: 0,
+    default: 42,
+    help: "seed of the random baseline (a fresh permutation per sample), of --sample, of the\nheld-out splits and of the bootstrap",
+  },
+  "validation-fraction": {
+    kind: "number",
+    value: "F",
+    min: 0,
+    max: 0.9,
+    help: "only the held-out fraction F of FILE, split with --seed exactly as\n`xait train --validation-fraction F --seed S` splits it",
+  },
+  "text-column": {
+    kind: "string",
+    value: "C",
+    help: "text column of FILE [sentence | text | review | sentence1]",
+  },
+  "label-column": { kind: "string", value: "C", help: "label column of FILE [label | sentiment]" },
+  "skip-bad-rows": { kind: "boolean", help: "skip malformed rows of FILE (counted) instead of failing" },
+} as const satisfies FlagTable;
 
-/** Options of every subcommand that explains with a choice of methods and writes results. */
-export const METHOD_OPTIONS = {
-  methods: { type: "string" },
-  method: { type: "string" },
-  seed: { type: "string" },
-  gamma: { type: "string" },
-  steps: { type: "string" },
-  out: { type: "string" },
-  json: { type: "boolean", default: false },
-  threads: { type: "string" },
-} as const;
+/** Flags of every subcommand that explains with a choice of methods. */
+export const METHOD_FLAGS = {
+  methods: {
+    kind: "string",
+    value: "M[,M…]",
+    help: `explanation methods or "all"; -M leaves M out, e.g. all,-attention-flow:\n${METHOD_IDS.slice(0, 7).join(", ")},\n${METHOD_IDS.slice(7).join(", ")}`,
+  },
+  method: { kind: "string", value: "M[,M…]", help: "the same as --methods" },
+  gamma: { kind: "number", value: "G", min: 0, max: 1e6, default: 0, help: "LRP-γ for lrp, lrp-ah, attnlrp" },
+  rule: {
+    kind: "string",
+    value: "SITE=RULE[,…]",
+    help: "override rule sites of lrp, lrp-ah, attnlrp, gi (e.g. head.activation=identity;\nsee docs/METHODS.md)",
+  },
+  steps: {
+    kind: "number",
+    value: "N",
+    integer: true,
+    min: 1,
+    default: 50,
+    help: "Integrated Gradients steps",
+  },
+} as const satisfies FlagTable;
+
+/** --model DIR. */
+export const MODEL_FLAG = {
+  kind: "string",
+  value: "DIR",
+  help: "model folder (default: the bundled model)",
+} as const satisfies FlagTable[string];
+
+/** The data flags that change which samples are evaluated, for a run's identity. */
+export function dataOptions(flags: DataFlags): Record<string, string | number | boolean | null> {
+  return {
+    limit: flags.limit ?? null,
+    sample: flags.sample ?? null,
+    "validation-fraction": flags["validation-fraction"] ?? null,
+    "text-column": flags["text-column"] ?? null,
+    "label-column": flags["label-column"] ?? null,
+    "skip-bad-rows": flags["skip-bad-rows"] ?? false,
+  };
+}
 
 export interface DataFlags {
   data?: string;
-  limit?: string;
-  sample?: string;
+  limit?: string | number;
+  sample?: string | number;
   "text-column"?: string;
   "label-column"?: string;
   "skip-bad-rows"?: boolean;
-  "validation-fraction"?: string;
-  seed?: string;
+  "validation-fraction"?: string | number;
+  seed?: string | number;
 }
 
-/** --threads N: installs the kernel backend (wasm with N threads by default; XAIT_BACKEND=js for the reference). */
-export async function startBackend(threads: string | undefined): Promise<void> {
-  await initBackend({ threads: numberFlag("threads", threads, { integer: true, min: 1 }) });
+/** A numeric flag given parsed (a number) or as typed (a string, checked here). */
+function numeric(
+  name: string,
+  v: string | number | undefined,
+  opts: { integer?: boolean; min?: number; max?: number },
+): number | undefined {
+  return typeof v === "number" ? v : numberFlag(name, v, opts);
 }
 
 /** The kernel backend in use, e.g. "wasm, 4 threads". */
 export function backendLine(): string {
   const b = backendInfo();
   return `${b.name}, ${b.threads} thread${b.threads === 1 ? "" : "s"}${b.fallback ? ` (wasm unavailable: ${b.fallback})` : ""}`;
-}
-
-/** --limit N: a positive integer, or undefined for all rows. */
-export function limitFlag(value: string | undefined): number | undefined {
-  return numberFlag("limit", value, { integer: true, min: 1 });
 }
 
 /**
@@ -73,8 +127,8 @@ export function readLabelledFile(
 ): { samples: LabelledText[]; skippedRows: number } {
   if (!flags.data)
     throw usageError("--data FILE is required (a .tsv, .csv or .jsonl file with text and label columns)");
-  const limit = limitFlag(flags.limit);
-  const sample = numberFlag("sample", flags.sample, { integer: true, min: 1 });
+  const limit = numeric("limit", flags.limit, { integer: true, min: 1 });
+  const sample = numeric("sample", flags.sample, { integer: true, min: 1 });
   if (limit !== undefined && sample !== undefined) throw usageError("give --limit N or --sample N, not both");
   const ds = readDatasetFile(flags.data, {
     skipBadRows: flags["skip-bad-rows"],
@@ -83,8 +137,8 @@ export function readLabelledFile(
   });
   if (ds.skipped) process.stderr.write(`skipped ${ds.skipped} malformed row(s) of ${flags.data}\n`);
   // --validation-fraction F: only the held-out part of the file, split exactly as `xait train` splits it
-  const fraction = numberFlag("validation-fraction", flags["validation-fraction"], { min: 0, max: 0.9 });
-  const seed = numberFlag("seed", flags.seed, { integer: true, min: 0 }) ?? 42;
+  const fraction = numeric("validation-fraction", flags["validation-fraction"], { min: 0, max: 0.9 });
+  const seed = numeric("seed", flags.seed, { integer: true, min: 0 }) ?? 42;
   const examples =
     fraction === undefined ? ds.examples : splitDataset(ds.examples, fraction, seed).validation;
   const rows =
@@ -277,14 +331,21 @@ export function bootstrapText(
   return `paired bootstrap over the ${unit}, ${Math.round(b.level * 100)} %:\n  ${lines.join("\n  ")}\n`;
 }
 
-/** The provenance block of a Markdown report: command, date, machine. */
-export function provenance(args: readonly string[], seconds: number): string {
+/**
+ * The run section closing a Markdown report: command, date, machine, backend, run time and the
+ * explanation time per method — what differs between two runs of the same evaluation.
+ */
+export function runSection(args: readonly string[], seconds: number, times?: string): string {
   return [
+    "## Run",
+    "",
     `- command: \`${commandLine(args)}\``,
     `- date: ${new Date().toISOString()}`,
     `- machine: ${machine()}`,
     `- backend: ${backendLine()}`,
     `- run time: ${formatSeconds(seconds)}`,
+    ...(times ? [`- explanation time: ${times}`] : []),
+    "",
   ].join("\n");
 }
 

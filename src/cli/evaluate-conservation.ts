@@ -1,32 +1,37 @@
 /** `xait evaluate conservation`: Σ_t R_t against the explained logit per sentence, as in the paper's figure. */
-import { parseArgs } from "node:util";
+import { parseRuleList } from "../models/index.js";
 import { getMethod } from "../explain/index.js";
 import {
   CONSERVATION_METHODS,
-  evaluateConservation,
+  conservationResult,
+  conservationSample,
   type ConservationResult,
+  type ConservationSampleResult,
 } from "../evaluate/conservation.js";
+import { labelledInput } from "../evaluate/run-perturbation.js";
+import { explainSamples } from "../evaluate/sample-loop.js";
 import { loadModel } from "../models/folder-node.js";
 import { scatterPlot, sideBySide } from "../report/plot.js";
-import { modelDir, numberFlag } from "./io.js";
+import { modelDir } from "./io.js";
+import { parseFlags } from "./flags.js";
 import {
-  DATA_OPTIONS,
-  METHOD_OPTIONS,
-  evaluationProgress,
+  DATA_FLAGS,
+  METHOD_FLAGS,
+  MODEL_FLAG,
+  dataOptions,
   fixed,
   formatSeconds,
   markdownTable,
   methodsFlag,
-  provenance,
-  readLabelledFile,
-  textTable,
   methodTimes,
+  readLabelledFile,
+  runSection,
+  textTable,
   truncationCounter,
-  writeReport,
-  startBackend,
 } from "./evaluate-common.js";
+import { registerReporter, runEvaluation, runJSON, RUN_FLAGS, type Report } from "./evaluate-skeleton.js";
 
-/** The object printed by --json and written to conservation.json. */
+/** The object written to conservation.json (--json adds the timing; timings go to conservation-run.json). */
 export function conservationJSON(
   model: string,
   data: string,
@@ -51,7 +56,6 @@ export function conservationJSON(
         ];
       }),
     ),
-    timing: r.timing,
     points: r.points,
   };
 }
@@ -70,7 +74,6 @@ function rows(r: ConservationResult): string[][] {
       pair(s.head),
       pair(s.encoder),
       String(s.n),
-      r.timing[id]!.per_sample_ms.toFixed(1),
     ];
   });
 }
@@ -85,7 +88,6 @@ const HEADER = [
   "head r / slope",
   "encoder r / slope",
   "n",
-  "ms/sentence",
 ];
 
 /**
@@ -108,41 +110,15 @@ export function conservationFigure(r: ConservationResult): string {
   );
 }
 
-export async function runConservation(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      model: { type: "string" },
-      ...DATA_OPTIONS,
-      ...METHOD_OPTIONS,
-    },
-  });
-  const methods = methodsFlag(values, CONSERVATION_METHODS.join(","));
-  const gamma = numberFlag("gamma", values.gamma, { min: 0 });
-  const steps = numberFlag("steps", values.steps, { integer: true, min: 1 });
-  const seed = numberFlag("seed", values.seed, { integer: true }) ?? 42;
-  const dir = modelDir(values.model);
-  await startBackend(values.threads);
-  const model = loadModel(dir);
-  const { samples } = readLabelledFile(model, values);
-  const data = values.data!;
-  const progress = evaluationProgress("conservation");
-  const truncation = truncationCounter();
-  const started = performance.now();
-  const r = evaluateConservation(model, samples, methods, {
-    gamma,
-    steps,
-    seed,
-    onProgress: (done, total) => progress.update(done, total),
-    warn: truncation.warn,
-  });
-  progress.done();
-  truncation.report();
-  const seconds = (performance.now() - started) / 1000;
-  const json = conservationJSON(dir, data, r);
-  if (values.out) {
+registerReporter("conservation", {
+  files: () => ["conservation.json", "conservation.md", "conservation.svg", "conservation-run.json"],
+  report(header, results, run): Report {
+    const { model, data } = header.context as { model: string; data: string };
+    const r = conservationResult(header.identity.methods, results as ConservationSampleResult[]);
+    const json = conservationJSON(model, data, r);
+    const times = methodTimes(r.methods, r.timing, "sentence");
     const md = [
-      `# Conservation: ${dir} on ${data}`,
+      `# Conservation: ${model} on ${data}`,
       "",
       `${r.n} sentences; Σ_t R_t of each method against the logit f of the true class (conservative = on the diagonal: r = 1, slope = 1, mean |ΣR − f| = 0).`,
       "",
@@ -154,24 +130,70 @@ export async function runConservation(argv: string[]): Promise<number> {
       "",
       "![conservation scatter](conservation.svg)",
       "",
-      provenance(["evaluate", "conservation", ...argv], seconds),
-      "",
+      runSection(run.args, run.seconds, times),
     ].join("\n");
-    writeReport(values.out, {
-      "conservation.json": JSON.stringify(json, null, 2) + "\n",
-      "conservation.md": md,
-      "conservation.svg": conservationFigure(r),
-    });
-  }
-  const timeLine =
-    `run time: ${formatSeconds(seconds)} for ${r.n} sentences (${((1000 * seconds) / r.n).toFixed(1)} ms/sentence); ` +
-    `explanation time: ${methodTimes(r.methods, r.timing, "sentence")}\n`;
-  if (values.json) {
-    process.stdout.write(JSON.stringify(json) + "\n");
-    process.stderr.write(timeLine);
-  } else {
-    process.stdout.write(`conservation, ${r.n} sentences of ${data} (true class explained)\n`);
-    process.stdout.write(textTable(HEADER, rows(r)) + "\n" + timeLine);
-  }
-  return 0;
+    return {
+      files: {
+        "conservation.json": JSON.stringify(json, null, 2) + "\n",
+        "conservation.md": md,
+        "conservation.svg": conservationFigure(r),
+        "conservation-run.json": JSON.stringify(runJSON(run, r.timing), null, 2) + "\n",
+      },
+      text: `conservation, ${r.n} sentences of ${data} (true class explained)\n${textTable(HEADER, rows(r))}\n`,
+      json: { ...json, timing: r.timing },
+      timeLine:
+        `run time: ${formatSeconds(run.seconds)} for ${r.n} sentences (${((1000 * run.seconds) / r.n).toFixed(1)} ms/sentence); ` +
+        `explanation time: ${times}\n`,
+    };
+  },
+});
+
+export const CONSERVATION_FLAGS = {
+  model: MODEL_FLAG,
+  ...DATA_FLAGS,
+  ...METHOD_FLAGS,
+  ...RUN_FLAGS,
+} as const;
+
+export async function runConservation(argv: string[]): Promise<number> {
+  const { values } = parseFlags(CONSERVATION_FLAGS, argv);
+  return runEvaluation("conservation", argv, values, () => {
+    const methods = methodsFlag(values, CONSERVATION_METHODS.join(","));
+    const dir = modelDir(values.model);
+    const model = loadModel(dir);
+    const { samples } = readLabelledFile(model, values);
+    const truncation = truncationCounter();
+    const { gamma, steps, seed } = values;
+    const rules = parseRuleList(values.rule === undefined ? [] : [values.rule]);
+    return {
+      name: "conservation",
+      evaluation: "conservation",
+      total: samples.length,
+      modelDir: dir,
+      dataFile: values.data!,
+      methods,
+      seed,
+      options: {
+        gamma,
+        steps,
+        ...(Object.keys(rules).length ? { rules: JSON.stringify(rules) } : {}),
+        ...dataOptions(values),
+      },
+      context: { model: dir, data: values.data! },
+      *run(pending, block) {
+        const toExplain = samples.map((s, index) => ({ index, input: labelledInput(s), target: s.label }));
+        const loop = explainSamples(model, toExplain, methods, pending, {
+          gamma,
+          steps,
+          rules,
+          seedOf: () => seed,
+          block,
+          warn: truncation.warn,
+        });
+        for (const e of loop)
+          yield { index: e.index, result: conservationSample(model, methods, e, samples[e.index]!.label) };
+      },
+      finish: truncation.report,
+    };
+  });
 }

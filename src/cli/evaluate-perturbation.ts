@@ -1,32 +1,48 @@
 /** `xait evaluate perturbation`: the paper's input-perturbation table (AUAC, AUPC, AU-MSE) and figure. */
-import { parseArgs } from "node:util";
+import { parseRuleList } from "../models/index.js";
 import { getMethod } from "../explain/index.js";
-import { evaluatePerturbation, type PerturbationResult } from "../evaluate/run-perturbation.js";
+import {
+  labelledInput,
+  perturbationResult,
+  perturbationSample,
+  sampleSeed,
+  type PerturbationResult,
+  type PerturbationSampleResult,
+} from "../evaluate/run-perturbation.js";
 import { FRACTIONS } from "../evaluate/perturbation.js";
+import { explainSamples } from "../evaluate/sample-loop.js";
 import { loadModel } from "../models/folder-node.js";
 import { linePlot, sideBySide } from "../report/plot.js";
-import { modelDir, numberFlag } from "./io.js";
+import { modelDir } from "./io.js";
+import { parseFlags } from "./flags.js";
 import {
-  DATA_OPTIONS,
-  METHOD_OPTIONS,
-  evaluationProgress,
+  DATA_FLAGS,
+  METHOD_FLAGS,
+  MODEL_FLAG,
   bootstrapMarkdown,
   bootstrapText,
+  dataOptions,
   fixed,
   formatSeconds,
   markdownTable,
   methodTimes,
   methodsFlag,
-  provenance,
   readLabelledFile,
+  runSection,
   textTable,
   truncationCounter,
   withInterval,
-  writeReport,
-  startBackend,
 } from "./evaluate-common.js";
+import {
+  registerReporter,
+  runEvaluation,
+  runJSON,
+  RUN_FLAGS,
+  type Report,
+  type RunInfo,
+} from "./evaluate-skeleton.js";
 
-/** The object printed by --json and written to results.json. */
+/** The object printed by --json and written to results.json (timings go to perturbation-run.json). */
 export function perturbationJSON(
   model: string,
   data: string,
@@ -39,7 +55,6 @@ export function perturbationJSON(
     metrics: r.metrics,
     bootstrap: r.bootstrap,
     curves: r.curves,
-    timing: r.timing,
     seed: r.seed,
   };
 }
@@ -57,7 +72,6 @@ function rowsWithIntervals(r: PerturbationResult): string[][] {
     getMethod(id).title,
     id,
     ...METRICS.map((k) => withInterval(r.metrics[id]![k], r.bootstrap.metrics[k].interval[id]!)),
-    r.timing[id]!.per_sample_ms.toFixed(1),
   ]);
 }
 
@@ -90,72 +104,102 @@ export function perturbationFigure(r: PerturbationResult): string {
   ]);
 }
 
-function markdown(r: PerturbationResult, model: string, data: string, args: string[]): string {
+function markdown(r: PerturbationResult, model: string, data: string, run: RunInfo): string {
   return [
     `# Input perturbation: ${model} on ${data}`,
     "",
     `${r.n} samples, true class explained; AUAC and AUPC: higher is better, AU-MSE: lower is better ` +
-      `(SPEC §4; curves averaged over samples, then trapezoid areas over fractions 0, 0.1, …, 1).`,
+      `(curves averaged over samples, then trapezoid areas over fractions 0, 0.1, …, 1).`,
     "",
-    markdownTable(
-      ["method", "id", ...METRICS.map((k) => METRIC_LABELS[k]), "ms/sample"],
-      rowsWithIntervals(r),
-    ),
+    markdownTable(["method", "id", ...METRICS.map((k) => METRIC_LABELS[k])], rowsWithIntervals(r)),
     "",
     ...bootstrapMarkdown(r.bootstrap, METRIC_LABELS, r.seed, "samples"),
     "",
     "![perturbation curves](perturbation.svg)",
     "",
-    provenance(args, r.total_s),
     `- seed: ${r.seed}`,
     "",
+    runSection(run.args, run.seconds, methodTimes(r.methods, r.timing)),
   ].join("\n");
 }
 
+registerReporter("perturbation", {
+  files: () => ["results.json", "results.md", "perturbation.svg", "perturbation-run.json"],
+  report(header, results, run): Report {
+    const { model, data } = header.context as { model: string; data: string };
+    const id = header.identity;
+    const r = perturbationResult(
+      id.methods,
+      results as PerturbationSampleResult[],
+      id.seed,
+      run.seconds * 1000,
+    );
+    const json = perturbationJSON(model, data, r);
+    const text =
+      `input perturbation, ${r.n} samples of ${data} (true class explained)\n` +
+      textTable(["method", "id", "AUAC↑", "AUPC↑", "AU-MSE↓"], rows(r)) +
+      "\n" +
+      bootstrapText(r.bootstrap, METRIC_LABELS, "samples");
+    return {
+      files: {
+        "results.json": JSON.stringify(json, null, 2) + "\n",
+        "results.md": markdown(r, model, data, run),
+        "perturbation.svg": perturbationFigure(r),
+        "perturbation-run.json": JSON.stringify(runJSON(run, r.timing), null, 2) + "\n",
+      },
+      text,
+      json: { ...json, timing: r.timing },
+      timeLine: runTimeLine(r) + "\n",
+    };
+  },
+});
+
+export const PERTURBATION_FLAGS = {
+  model: MODEL_FLAG,
+  ...DATA_FLAGS,
+  ...METHOD_FLAGS,
+  ...RUN_FLAGS,
+} as const;
+
 export async function runPerturbation(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      model: { type: "string" },
-      ...DATA_OPTIONS,
-      ...METHOD_OPTIONS,
-    },
+  const { values } = parseFlags(PERTURBATION_FLAGS, argv);
+  return runEvaluation("perturbation", argv, values, () => {
+    const methods = methodsFlag(values, "all");
+    const dir = modelDir(values.model);
+    const model = loadModel(dir);
+    const { samples } = readLabelledFile(model, values);
+    const truncation = truncationCounter();
+    const { gamma, steps, seed } = values;
+    const rules = parseRuleList(values.rule === undefined ? [] : [values.rule]);
+    return {
+      name: "perturbation",
+      evaluation: "perturbation",
+      total: samples.length,
+      modelDir: dir,
+      dataFile: values.data!,
+      methods,
+      seed,
+      options: {
+        gamma,
+        steps,
+        ...(Object.keys(rules).length ? { rules: JSON.stringify(rules) } : {}),
+        ...dataOptions(values),
+      },
+      context: { model: dir, data: values.data! },
+      *run(pending, block) {
+        const toExplain = samples.map((s, index) => ({ index, input: labelledInput(s), target: s.label }));
+        const loop = explainSamples(model, toExplain, methods, pending, {
+          gamma,
+          steps,
+          rules,
+          seedOf: (i) => sampleSeed(seed, i),
+          block,
+          warn: truncation.warn,
+        });
+        for (const e of loop)
+          yield { index: e.index, result: perturbationSample(model, methods, e, samples[e.index]!.label) };
+      },
+      finish: truncation.report,
+    };
   });
-  const methods = methodsFlag(values, "all");
-  const seed = numberFlag("seed", values.seed, { integer: true }) ?? 42;
-  const gamma = numberFlag("gamma", values.gamma, { min: 0 });
-  const steps = numberFlag("steps", values.steps, { integer: true, min: 1 });
-  const dir = modelDir(values.model);
-  await startBackend(values.threads);
-  const model = loadModel(dir);
-  const { samples } = readLabelledFile(model, values);
-  const data = values.data!;
-  const progress = evaluationProgress("perturbation");
-  const truncation = truncationCounter();
-  const r = evaluatePerturbation(model, samples, methods, {
-    seed,
-    gamma,
-    steps,
-    onProgress: (done, total) => progress.update(done, total),
-    warn: truncation.warn,
-  });
-  progress.done();
-  truncation.report();
-  const json = perturbationJSON(dir, data, r);
-  if (values.out) {
-    const args = ["evaluate", "perturbation", ...argv];
-    writeReport(values.out, {
-      "results.json": JSON.stringify(json, null, 2) + "\n",
-      "results.md": markdown(r, dir, data, args),
-      "perturbation.svg": perturbationFigure(r),
-    });
-  }
-  if (values.json) process.stdout.write(JSON.stringify(json) + "\n");
-  else {
-    process.stdout.write(`input perturbation, ${r.n} samples of ${data} (true class explained)\n`);
-    process.stdout.write(textTable(["method", "id", "AUAC↑", "AUPC↑", "AU-MSE↓"], rows(r)) + "\n");
-    process.stdout.write(bootstrapText(r.bootstrap, METRIC_LABELS, "samples"));
-  }
-  (values.json ? process.stderr : process.stdout).write(runTimeLine(r) + "\n");
-  return 0;
 }

@@ -3,37 +3,46 @@
  * Extraction `selected_text` spans (positive and negative tweets of the held-out split) and the SST
  * treebank's word labels (binary dev sentences).
  */
+import { parseRuleList } from "../models/index.js";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { usageError, XaitError } from "../errors.js";
 import { getMethod } from "../explain/index.js";
 import { classByName } from "../evaluate/labels.js";
-import { evaluateRationale, type RationaleResult, type RationaleSample } from "../evaluate/rationale.js";
+import {
+  checkRationaleSamples,
+  hasRationale,
+  rationaleResult,
+  rationaleSample,
+  type RationaleResult,
+  type RationaleSample,
+  type RationaleSampleResult,
+} from "../evaluate/rationale.js";
 import { parseSstTrees, sstRationale, tweetRationale } from "../evaluate/rationale-data.js";
+import { sampleSeed } from "../evaluate/run-perturbation.js";
+import { explainSamples } from "../evaluate/sample-loop.js";
 import type { TransformerModel } from "../models/index.js";
 import { loadModel } from "../models/folder-node.js";
 import { splitDataset } from "../train/data.js";
 import { dataFolder, readDatasetFile } from "../train/data-node.js";
-import { modelDir, numberFlag } from "./io.js";
+import { modelDir } from "./io.js";
+import { parseFlags, type FlagTable } from "./flags.js";
 import {
   bootstrapMarkdown,
   bootstrapText,
-  evaluationProgress,
-  METHOD_OPTIONS,
+  METHOD_FLAGS,
+  MODEL_FLAG,
   fixed,
   formatSeconds,
-  limitFlag,
   markdownTable,
   methodsFlag,
   methodTimes,
-  provenance,
+  runSection,
   textTable,
   truncationCounter,
   withInterval,
-  writeReport,
-  startBackend,
 } from "./evaluate-common.js";
+import { registerReporter, runEvaluation, runJSON, RUN_FLAGS, type Report } from "./evaluate-skeleton.js";
 
 export const RATIONALE_DATA = ["tweets", "sst-trees"] as const;
 export type RationaleData = (typeof RATIONALE_DATA)[number];
@@ -141,75 +150,40 @@ function rows(r: RationaleResult, intervals = false): string[][] {
     intervals
       ? withInterval(r.metrics[id]![k], r.bootstrap.metrics[k].interval[id]!)
       : fixed(r.metrics[id]![k]);
-  return r.methods.map((id) => [
-    getMethod(id).title,
-    id,
-    cell(id, "auprc"),
-    cell(id, "f1"),
-    r.timing[id]!.per_sample_ms.toFixed(1),
-  ]);
+  return r.methods.map((id) => [getMethod(id).title, id, cell(id, "auprc"), cell(id, "f1")]);
 }
 
-const HEADER = ["method", "id", "AUPRC↑", "top-k F1↑", "ms/text"];
+const HEADER = ["method", "id", "AUPRC↑", "top-k F1↑"];
 
-export async function runRationale(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      model: { type: "string" },
-      data: { type: "string" },
-      file: { type: "string" },
-      limit: { type: "string" },
-      ...METHOD_OPTIONS,
-    },
-  });
-  const data = values.data;
-  if (data === undefined) throw usageError(`--data is required: ${RATIONALE_DATA.join(" or ")}`);
-  if (!(RATIONALE_DATA as readonly string[]).includes(data))
-    throw usageError(`--data must be ${RATIONALE_DATA.join(" or ")}, got '${data}'`);
-  if (positionals.length > 1 || (positionals.length === 1 && values.file !== undefined))
-    throw usageError("give one rationale file (--file FILE)");
-  const methods = methodsFlag(values, "all");
-  const limit = limitFlag(values.limit);
-  const seed = numberFlag("seed", values.seed, { integer: true }) ?? 42;
-  const gamma = numberFlag("gamma", values.gamma, { min: 0 });
-  const steps = numberFlag("steps", values.steps, { integer: true, min: 1 });
-  const file = values.file ?? positionals[0] ?? defaultFile(data as RationaleData);
-  const dir = modelDir(values.model);
-  await startBackend(values.threads);
-  const model = loadModel(dir);
-  const set = data === "tweets" ? tweetSamples(model, file, seed, limit) : sstSamples(model, file, limit);
-  if (set.samples.length === 0) throw new XaitError(`${set.description}: nothing to evaluate`);
-  const progress = evaluationProgress(`rationale ${data}`);
-  const truncation = truncationCounter();
-  const started = performance.now();
-  const r = evaluateRationale(model, set.samples, methods, {
-    seed,
-    gamma,
-    steps,
-    onProgress: (done, total) => progress.update(done, total),
-    warn: truncation.warn,
-  });
-  progress.done();
-  truncation.report();
-  const seconds = (performance.now() - started) / 1000;
-  const json = {
-    model: dir,
-    data,
-    file,
-    n: r.n,
-    skipped: r.skipped,
-    seed,
-    metrics: r.metrics,
-    bootstrap: r.bootstrap,
-    timing: r.timing,
-    set: set.description,
-  };
-  const summary = `${r.n} texts evaluated, ${r.skipped} skipped for an empty rationale (${set.description})`;
-  if (values.out) {
+registerReporter("rationale", {
+  files: (header) => {
+    const { data } = header.context as { data: string };
+    return [`rationale-${data}.json`, `rationale-${data}.md`, `rationale-${data}-run.json`];
+  },
+  report(header, results, run): Report {
+    const { model, data, file, set } = header.context as {
+      model: string;
+      data: string;
+      file: string;
+      set: string;
+    };
+    const seed = header.identity.seed;
+    const r = rationaleResult(header.identity.methods, results as RationaleSampleResult[], seed);
+    const json = {
+      model,
+      data,
+      file,
+      n: r.n,
+      skipped: r.skipped,
+      seed,
+      metrics: r.metrics,
+      bootstrap: r.bootstrap,
+      set,
+    };
+    const summary = `${r.n} texts evaluated, ${r.skipped} skipped for an empty rationale (${set})`;
+    const times = methodTimes(r.methods, r.timing, "text");
     const md = [
-      `# Rationale agreement: ${dir} on ${data}`,
+      `# Rationale agreement: ${model} on ${data}`,
       "",
       `${summary}. Labelled class explained; word-piece relevance summed to words; AUPRC = average precision of the word ranking against the human rationale, top-k F1 with k = rationale length in words; means over texts. The \`random\` row is the chance baseline.`,
       "",
@@ -217,27 +191,109 @@ export async function runRationale(argv: string[]): Promise<number> {
       "",
       ...bootstrapMarkdown(r.bootstrap, METRIC_LABELS, seed, "texts"),
       "",
-      provenance(["evaluate", "rationale", ...argv], seconds),
       `- seed: ${seed}`,
       "",
+      runSection(run.args, run.seconds, times),
     ].join("\n");
-    writeReport(values.out, {
-      [`rationale-${data}.json`]: JSON.stringify(json, null, 2) + "\n",
-      [`rationale-${data}.md`]: md,
-    });
-  }
-  const timeLine =
-    `run time: ${formatSeconds(seconds)} (${((1000 * seconds) / Math.max(1, set.samples.length)).toFixed(1)} ms/text); ` +
-    `explanation time: ${methodTimes(r.methods, r.timing, "text")}\n`;
-  if (values.json) {
-    process.stdout.write(JSON.stringify(json) + "\n");
-    process.stderr.write(timeLine);
-  } else {
-    process.stdout.write(
-      `rationale agreement: ${summary}\n${textTable(HEADER, rows(r))}\n` +
-        bootstrapText(r.bootstrap, METRIC_LABELS, "texts") +
-        timeLine,
-    );
-  }
-  return 0;
+    const total = r.n + r.skipped;
+    return {
+      files: {
+        [`rationale-${data}.json`]: JSON.stringify(json, null, 2) + "\n",
+        [`rationale-${data}.md`]: md,
+        [`rationale-${data}-run.json`]: JSON.stringify(runJSON(run, r.timing), null, 2) + "\n",
+      },
+      text:
+        `rationale agreement: ${summary}\n${textTable(HEADER, rows(r))}\n` +
+        bootstrapText(r.bootstrap, METRIC_LABELS, "texts"),
+      json: { ...json, timing: r.timing },
+      timeLine:
+        `run time: ${formatSeconds(run.seconds)} (${((1000 * run.seconds) / Math.max(1, total)).toFixed(1)} ms/text); ` +
+        `explanation time: ${times}\n`,
+    };
+  },
+});
+
+export const RATIONALE_FLAGS = {
+  model: MODEL_FLAG,
+  data: {
+    kind: "string",
+    value: "SET",
+    choices: RATIONALE_DATA,
+    help: "the rationale set: tweets or sst-trees",
+  },
+  file: { kind: "string", value: "FILE", help: "the set's file (default under $XAIT_DATA)" },
+  limit: { kind: "number", value: "N", integer: true, min: 1, help: "only the first N candidate texts" },
+  seed: {
+    kind: "number",
+    value: "S",
+    integer: true,
+    min: 0,
+    default: 42,
+    help: "seed of the random baseline, of the tweets' held-out split and of the bootstrap",
+  },
+  ...METHOD_FLAGS,
+  ...RUN_FLAGS,
+} as const satisfies FlagTable;
+
+export async function runRationale(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(RATIONALE_FLAGS, argv, { positionals: true });
+  const data = values.data as RationaleData | undefined;
+  if (data === undefined) throw usageError(`--data is required: ${RATIONALE_DATA.join(" or ")}`);
+  if (positionals.length > 1 || (positionals.length === 1 && values.file !== undefined))
+    throw usageError("give one rationale file (--file FILE)");
+  return runEvaluation("rationale", argv, values, () => {
+    const methods = methodsFlag(values, "all");
+    const { limit, seed, gamma, steps } = values;
+    const rules = parseRuleList(values.rule === undefined ? [] : [values.rule]);
+    const file = values.file ?? positionals[0] ?? defaultFile(data);
+    const dir = modelDir(values.model);
+    const model = loadModel(dir);
+    const set = data === "tweets" ? tweetSamples(model, file, seed, limit) : sstSamples(model, file, limit);
+    if (set.samples.length === 0) throw new XaitError(`${set.description}: nothing to evaluate`);
+    checkRationaleSamples(model, set.samples);
+    const truncation = truncationCounter();
+    return {
+      name: `rationale-${data}`,
+      evaluation: "rationale",
+      total: set.samples.length,
+      modelDir: dir,
+      dataFile: file,
+      methods,
+      seed,
+      options: {
+        data,
+        gamma,
+        steps,
+        ...(Object.keys(rules).length ? { rules: JSON.stringify(rules) } : {}),
+        limit: limit ?? null,
+      },
+      context: { model: dir, data, file, set: set.description },
+      *run(pending, block) {
+        const samples = set.samples;
+        const toExplain = samples.flatMap((s, index) =>
+          hasRationale(s) ? [{ index, input: s.text, target: s.target }] : [],
+        );
+        const loop = explainSamples(model, toExplain, methods, pending, {
+          gamma,
+          steps,
+          rules,
+          seedOf: (i) => sampleSeed(seed, i),
+          block,
+          warn: truncation.warn,
+        });
+        let next = 0;
+        const skippedBefore = function* (end: number) {
+          for (; next < end; next++)
+            if (!hasRationale(samples[next]!) && pending(next))
+              yield { index: next, result: { skipped: true } };
+        };
+        for (const e of loop) {
+          yield* skippedBefore(e.index);
+          yield { index: e.index, result: rationaleSample(methods, samples[e.index]!, e) };
+        }
+        yield* skippedBefore(samples.length);
+      },
+      finish: truncation.report,
+    };
+  });
 }

@@ -1,15 +1,19 @@
-/** `xait evaluate`: the paper's evaluation protocols (SPEC §4) and classification accuracy. */
+/** `xait evaluate`: the paper's evaluation protocols and classification accuracy, resumable and sharded. */
 import { usageError } from "../errors.js";
-import { METHOD_IDS } from "../explain/index.js";
 import { registerCommand } from "./commands.js";
-import { runAccuracy } from "./evaluate-accuracy.js";
+import { ACCURACY_FLAGS, runAccuracy } from "./evaluate-accuracy.js";
+import { DATA_FLAGS, METHOD_FLAGS, MODEL_FLAG } from "./evaluate-common.js";
 import { runConservation } from "./evaluate-conservation.js";
+import { MERGE_FLAGS, runMerge } from "./evaluate-merge.js";
 import { runPerturbation } from "./evaluate-perturbation.js";
 import { runRationale } from "./evaluate-rationale.js";
+import { RUN_FLAGS } from "./evaluate-skeleton.js";
+import { flagHelp } from "./flags.js";
 
 const HELP = `Usage: xait evaluate <perturbation|conservation|rationale|accuracy> [options]
+       xait evaluate merge OUT SHARD_DIR… [--force] [--json]
 
-Evaluate explanations with the protocols of Ali et al. (2022) (docs: SPEC §4), or a model's accuracy.
+Evaluate explanations with the protocols of Ali et al. (2022), or a model's accuracy.
 Labelled files are .tsv (header), .csv or .jsonl; labels are class names of the model (any case) or
 integer class ids (SST-2 / IMDB 0/1). The TRUE class is explained.
 
@@ -20,13 +24,14 @@ xait evaluate perturbation --model DIR --data FILE [--methods M,…|all] [--limi
   Σ_classes (y₀ − y)² on the logits, lower is better); curves averaged over samples, then trapezoid
   areas. The perturbed inputs of a sample (22 per method, duplicates once) go through the model in
   one batch. The run-time line gives explanation time per method and the perturbed forward passes.
-  --out DIR writes results.json, results.md (table, command, date, machine) and perturbation.svg
-  (activation curve left, pruning MSE right).
+  --out DIR writes results.json, results.md (table; its "Run" section: command, date, machine,
+  times), perturbation.svg (activation curve left, pruning MSE right) and perturbation-run.json
+  (timings).
 
 xait evaluate conservation --model DIR --data FILE [--methods gi,lrp-ah,lrp,attnlrp] [--limit N | --sample N] [--out DIR] [--json]
   Per sentence Σ_t R_t against the explained logit f; per method Pearson r, mean |ΣR − f|, the
   least-squares slope of ΣR on f, n. --out DIR writes conservation.json (with every point),
-  conservation.md and conservation.svg (scatter with the diagonal).
+  conservation.md, conservation.svg (scatter with the diagonal) and conservation-run.json.
 
 xait evaluate rationale --model DIR --data tweets|sst-trees [--file FILE] [--methods …] [--limit N] [--seed S] [--out DIR] [--json]
   Agreement with human rationales: word-piece relevance summed to words; AUPRC and top-k F1
@@ -40,33 +45,35 @@ xait evaluate rationale --model DIR --data tweets|sst-trees [--file FILE] [--met
   sst-trees: FILE default $XAIT_DATA/sst-trees/dev.txt; binary sentences (root ≠ 2); rationale =
              the words labelled with the sentence's polarity (0-1 negative, 3-4 positive); the gold
              class is explained. Sentences with an empty rationale are skipped and counted.
-  --limit N takes the first N candidate texts. --out DIR writes rationale-<data>.json and .md.
+  --limit N takes the first N candidate texts. --out DIR writes rationale-<data>.json, .md and
+  rationale-<data>-run.json.
 
-xait evaluate accuracy --model DIR --data FILE [--limit N | --sample N] [--json]
-  Accuracy, macro F1 and per-class precision / recall / F1 (by label name); batched inference.
+xait evaluate accuracy --model DIR --data FILE [--limit N | --sample N] [--out DIR] [--json]
+  Accuracy, macro F1 and per-class precision / recall / F1 (by label name); batched inference
+  (--block texts per forward pass, default ${ACCURACY_FLAGS.block.default}). --out DIR writes accuracy.json.
+
+xait evaluate merge OUT SHARD_DIR…
+  The --out folders of the shards of one evaluation (--shard 1/N … N/N) become one report in OUT,
+  identical to a single run's (timings aside). Refused, naming the shard, when shards are missing,
+  overlap, are incomplete, or come from another model, data, methods or options.
+
+Every evaluation with --out DIR journals each sample as it is done (DIR/<evaluation>.journal.jsonl).
+Ctrl-C or SIGTERM stops after the current sample (exit 130 / 143) and prints the command that
+resumes it; --resume continues the journal and the report is the same as an uninterrupted run's.
+--shard K/N runs one of N slices (blocks of --block consecutive samples dealt round-robin), e.g.
+one per node of a Kubernetes Indexed Job or Slurm array (see deploy/ and docs/SCALE.md).
 
 Options:
-  --model DIR          model folder (default: the bundled model)
-  --data FILE          labelled data file (rationale: tweets | sst-trees)
-  --methods M[,M…]     explanation methods or "all", -M leaves M out, e.g. all,-attention-flow
-                       (default: all; conservation: gi,lrp-ah,lrp,attnlrp):
-                       ${METHOD_IDS.join(", ")}
-  --limit N            only the first N rows / texts
-  --sample N           a fixed subset of N rows drawn with --seed, in file order (perturbation,
-                       conservation, accuracy) — e.g. a balanced subset of a file sorted by label
-  --seed S             seed of the random baseline (a fresh permutation per sample) and of the
-                       held-out splits (default 42)
-  --validation-fraction F  only the held-out fraction F of FILE, split with --seed exactly as
-                       \`xait train --validation-fraction F --seed S\` splits it
-  --gamma G            LRP-γ for lrp, lrp-ah, attnlrp (default 0)
-  --steps N            Integrated Gradients steps (default 50)
-  --text-column C      text column of FILE (default: sentence | text | review | sentence1)
-  --label-column C     label column of FILE (default: label | sentiment)
-  --skip-bad-rows      skip malformed rows of FILE (counted) instead of failing
-  --threads N          worker threads of the wasm backend (default: all cores; XAIT_BACKEND=js for
-                       the reference backend)
-  --out DIR            write the report files into DIR
-  --json               print one JSON object on stdout (progress and run time go to stderr)
+${flagHelp({ model: MODEL_FLAG, ...DATA_FLAGS })}
+${flagHelp(METHOD_FLAGS)}
+  (conservation: default gi,lrp-ah,lrp,attnlrp; perturbation and rationale: all)
+  --data SET            rationale: tweets | sst-trees;  --file FILE  the set's file
+
+Runs:
+${flagHelp(RUN_FLAGS)}
+
+Merge (xait evaluate merge OUT SHARD_DIR…):
+${flagHelp(MERGE_FLAGS)}
 
 Examples:
   xait evaluate perturbation --model models/sst2-xai-transformer --data $XAIT_DATA/sst2/validation.tsv --out reports/sst2
@@ -74,6 +81,8 @@ Examples:
   xait evaluate conservation --model models/sst2-xai-transformer --data $XAIT_DATA/sst2/validation.tsv --out reports/sst2
   xait evaluate rationale --model models/tweet-bert --data tweets --methods lrp,gi,attnlrp,random
   xait evaluate accuracy --model models/sst2-bert --data $XAIT_DATA/sst2/validation.tsv
+  xait evaluate perturbation --model models/imdb-xai-transformer --data $XAIT_DATA/imdb/test.jsonl --out reports/imdb-3 --shard 3/50 --resume
+  xait evaluate merge reports/imdb reports/imdb-*
   xait evaluate accuracy --model models/tweet-bert --data $XAIT_DATA/tweet-sentiment-extraction/train.csv --validation-fraction 0.1 --seed 42 --skip-bad-rows`;
 
 const SUBCOMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
@@ -81,6 +90,7 @@ const SUBCOMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   conservation: runConservation,
   rationale: runRationale,
   accuracy: runAccuracy,
+  merge: runMerge,
 };
 
 async function run(argv: string[]): Promise<number> {

@@ -10,7 +10,7 @@ import {
   type Explanation,
   type Generation,
 } from "../explain/index.js";
-import { parseRuleOverride, SITES, type Site } from "../models/index.js";
+import { parseRuleList, SITES } from "../models/index.js";
 import { loadModel } from "../models/folder-node.js";
 import { chooseColorMode, renderTerminal } from "../report/terminal.js";
 import { renderHtml } from "../report/html.js";
@@ -34,7 +34,7 @@ Options:
   --contrast C      explain logit(target) − logit(C): a class, or for a language model a token's text
   --generate N      language model: greedily generate N tokens and explain each over all tokens before it
   --pair TEXT       second text of a text pair
-  --rule SITE=RULE  override one site of the rule-set methods (lrp, lrp-ah, attnlrp, gi); repeatable.
+  --rule SITE=RULE  override a site of the rule-set methods (lrp, lrp-ah, attnlrp, gi); repeatable or comma-separated.
                     Sites: ${SITES.join(", ")}.
                     Rules: gradient, detach, identity, uniform, gamma:G (e.g. --rule head.activation=identity)
   --gamma G         LRP-γ on the linear layers inside the blocks for lrp, lrp-ah, attnlrp (default 0)
@@ -82,13 +82,7 @@ async function run(argv: string[]): Promise<number> {
   const seed = numberFlag("seed", values.seed, { integer: true });
   const threads = numberFlag("threads", values.threads, { integer: true, min: 1 });
   const steps_ = numberFlag("generate", values.generate, { integer: true, min: 1, max: MAX_GENERATED });
-  const rules: Partial<Record<Site, string>> = {};
-  for (const r of values.rule ?? []) {
-    const [site, rule] = parseRuleOverride(r);
-    if (rules[site] !== undefined && rules[site] !== rule)
-      throw usageError(`--rule gives site ${site} two rules`);
-    rules[site] = rule;
-  }
+  const rules = parseRuleList(values.rule ?? []);
   const texts = positionals.length ? positionals : readStdinLines();
   if (texts.length === 0)
     throw usageError("no text to explain (give TEXT arguments or lines on stdin; see xait explain --help)");

@@ -1,7 +1,6 @@
 /** `xait train`: train a sequence classifier on a labelled file and save it as a Hugging Face folder. */
 import { readFileSync } from "node:fs";
 import { constants as osConstants, cpus } from "node:os";
-import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
 import { usageError, XaitError } from "../errors.js";
 import { INIT_STD, parseConfig, TransformerModel } from "../models/index.js";
@@ -16,12 +15,169 @@ import { predictAll } from "../evaluate/accuracy.js";
 import { accuracy } from "../evaluate/metrics.js";
 import { backendInfo, initBackend } from "../tensor/backends.js";
 import { registerCommand } from "./commands.js";
-import { numberFlag, writeFileAtomic } from "./io.js";
+import { writeFileAtomic } from "./io.js";
+import { flagHelp, parseFlags, type FlagTable } from "./flags.js";
 import { createProgress } from "./progress.js";
 import { VERSION } from "../version.js";
 
 /** Signals that stop training after the current step, keeping the last good checkpoint. */
 const STOP_SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM"];
+
+const ARCHITECTURE_FLAGS = {
+  arch: {
+    kind: "string",
+    value: "A",
+    choices: ["bert", "xai-transformer"],
+    default: "bert",
+    help: "bert | xai-transformer (the paper's model: attention-only blocks, no mask)",
+  },
+  layers: {
+    kind: "number",
+    value: "N",
+    integer: true,
+    min: 1,
+    defaultText: "bert 4, xai-transformer 3",
+    help: "blocks",
+  },
+  hidden: { kind: "number", value: "N", integer: true, min: 1, default: 256, help: "hidden size" },
+  heads: { kind: "number", value: "N", integer: true, min: 1, default: 4, help: "attention heads" },
+  intermediate: {
+    kind: "number",
+    value: "N",
+    integer: true,
+    min: 1,
+    defaultText: "4 × hidden",
+    help: "feed-forward width (bert)",
+  },
+  "max-length": {
+    kind: "number",
+    value: "N",
+    integer: true,
+    min: 4,
+    default: 128,
+    help: "maximum tokens per input, special tokens included",
+  },
+  "vocab-size": { kind: "number", value: "N", integer: true, min: 1, default: 16000, help: "vocabulary cap" },
+  "min-frequency": {
+    kind: "number",
+    value: "N",
+    integer: true,
+    min: 1,
+    default: 2,
+    help: "minimum count of a whole word in the vocabulary",
+  },
+  "strip-html": {
+    kind: "boolean",
+    help: "the tokenizer replaces HTML formatting tags (<br />, <i>, <p>, …) by a space;\nsaved in tokenizer.json, so explaining and evaluating the model strip them too",
+  },
+  "pretrain-text": {
+    kind: "string",
+    value: "F[,F]",
+    help: "unlabeled text (the text column of these files; labels are not read) added to\nthe vocabulary corpus and used to initialise the word embeddings with\nPPMI-SVD vectors (positive PMI of windowed co-occurrences, truncated SVD)",
+  },
+  "pretrain-std": {
+    kind: "number",
+    value: "X",
+    above: 0,
+    help: "standard deviation the PPMI-SVD vectors are scaled to [0.02, the initialiser's];\nlarger values keep more of them against the optimiser's updates",
+  },
+  "freeze-embeddings": {
+    kind: "boolean",
+    help: "keep the word embeddings fixed during training (as the paper keeps BERT's)",
+  },
+  init: {
+    kind: "string",
+    value: "DIR",
+    help: "start from a model folder: its weights, tokenizer, labels and architecture\n(--arch … --pretrain-text are then refused) — to train on, or to fine-tune\non other data",
+  },
+  "crop-batches": {
+    kind: "boolean",
+    help: "xai-transformer: batch texts of similar length, each batch shortened to its\nshortest text (final [SEP] kept), instead of equal lengths only — for long\ndocuments, where few texts share a length",
+  },
+} as const satisfies FlagTable;
+
+const DATA_FLAGS = {
+  train: { kind: "string", value: "FILE", help: "TSV (header), CSV or JSON lines" },
+  validation: { kind: "string", value: "FILE", help: "validation file, or:" },
+  "validation-fraction": {
+    kind: "number",
+    value: "F",
+    min: 0,
+    max: 0.9,
+    help: "hold out a seeded fraction F of --train (uses --seed)",
+  },
+  "text-column": { kind: "string", value: "C", help: "text column [sentence | text | review]" },
+  "label-column": { kind: "string", value: "C", help: "label column [label | sentiment]" },
+  "skip-bad-rows": { kind: "boolean", help: "skip malformed rows (counted) instead of failing" },
+  limit: {
+    kind: "number",
+    value: "N",
+    integer: true,
+    min: 1,
+    help: "use only the first N training rows (quick experiments)",
+  },
+} as const satisfies FlagTable;
+
+const OPTIMISATION_FLAGS = {
+  epochs: {
+    kind: "number",
+    value: "N",
+    integer: true,
+    min: 1,
+    default: 3,
+    help: "passes over the training data",
+  },
+  "batch-size": { kind: "number", value: "N", integer: true, min: 1, default: 32, help: "texts per step" },
+  lr: { kind: "number", value: "X", min: 0, default: 5e-4, help: "peak learning rate of AdamW" },
+  warmup: {
+    kind: "number",
+    value: "X",
+    min: 0,
+    default: 0.1,
+    help: "linear warmup: a fraction of the steps if < 1, else steps",
+  },
+  "weight-decay": { kind: "number", value: "X", min: 0, default: 0.01, help: "AdamW weight decay" },
+  dropout: { kind: "number", value: "X", min: 0, max: 0.99, default: 0.1, help: "dropout probability" },
+  seed: {
+    kind: "number",
+    value: "N",
+    integer: true,
+    min: 0,
+    default: 42,
+    help: "seed of initialisation, shuffling, dropout and splits",
+  },
+  threads: {
+    kind: "number",
+    value: "N",
+    integer: true,
+    min: 1,
+    help: "worker threads of the wasm backend (default: all cores)",
+  },
+  ema: {
+    kind: "number",
+    value: "D",
+    above: 0,
+    max: 0.99999,
+    help: "keep an exponential moving average of the weights (decay D per step, e.g.\n0.999) and evaluate and save the averaged weights at each epoch",
+  },
+} as const satisfies FlagTable;
+
+const OUTPUT_FLAGS = {
+  out: {
+    kind: "string",
+    value: "DIR",
+    help: "model folder (replaced atomically at each better epoch; Ctrl-C or SIGTERM\nstops after the current step and keeps it)",
+  },
+  dtype: {
+    kind: "string",
+    value: "f16|f32",
+    choices: ["f16", "f32"],
+    default: "f16",
+    help: "weight precision on disk",
+  },
+} as const satisfies FlagTable;
+
+const TRAIN_FLAGS = { ...ARCHITECTURE_FLAGS, ...DATA_FLAGS, ...OPTIMISATION_FLAGS, ...OUTPUT_FLAGS } as const;
 
 const HELP = `Usage: xait train --train FILE (--validation FILE | --validation-fraction F) --out DIR [options]
 
@@ -30,45 +186,13 @@ text, AdamW with linear warmup and decay, dropout, validation after every epoch;
 saved (atomically) to DIR as config.json, model.safetensors, tokenizer.json and training.json.
 
 Architecture:
-  --arch A               bert | xai-transformer (the paper's model: attention-only blocks, no mask) [bert]
-  --layers N             blocks [bert 4, xai-transformer 3]
-  --hidden N             hidden size [256]
-  --heads N              attention heads [4]
-  --intermediate N       feed-forward width (bert) [4 × hidden]
-  --max-length N         maximum tokens per input, special tokens included [128]
-  --vocab-size N         vocabulary cap [16000]
-  --min-frequency N      minimum count of a whole word in the vocabulary [2]
-  --strip-html           the tokenizer replaces HTML formatting tags (<br />, <i>, <p>, …) by a space;
-                         saved in tokenizer.json, so explaining and evaluating the model strip them too
-  --pretrain-text F[,F]  unlabeled text (the text column of these files; labels are not read) added to
-                         the vocabulary corpus and used to initialise the word embeddings with
-                         PPMI-SVD vectors (positive PMI of windowed co-occurrences, truncated SVD)
-  --pretrain-std X       standard deviation the PPMI-SVD vectors are scaled to [0.02, the initialiser's];
-                         larger values keep more of them against the optimiser's updates
-  --freeze-embeddings    keep the word embeddings fixed during training (as the paper keeps BERT's)
-  --init DIR             start from a model folder: its weights, tokenizer, labels and architecture
-                         (--arch … --pretrain-text are then refused) — to train on, or to fine-tune
-                         on other data
-  --crop-batches         xai-transformer: batch texts of similar length, each batch shortened to its
-                         shortest text (final [SEP] kept), instead of equal lengths only — for long
-                         documents, where few texts share a length
+${flagHelp(ARCHITECTURE_FLAGS)}
 Data:
-  --train FILE           TSV (header), CSV or JSON lines
-  --validation FILE      validation file, or:
-  --validation-fraction F  hold out a seeded fraction F of --train (uses --seed)
-  --text-column C        text column [sentence | text | review]
-  --label-column C       label column [label | sentiment]
-  --skip-bad-rows        skip malformed rows (counted) instead of failing
-  --limit N              use only the first N training rows (quick experiments)
+${flagHelp(DATA_FLAGS)}
 Optimisation:
-  --epochs N [3]  --batch-size N [32]  --lr X [5e-4]  --warmup X (fraction if < 1, else steps) [0.1]
-  --weight-decay X [0.01]  --dropout X [0.1]  --seed N [42]  --threads N
-  --ema D                keep an exponential moving average of the weights (decay D per step, e.g.
-                         0.999) and evaluate and save the averaged weights at each epoch
+${flagHelp(OPTIMISATION_FLAGS)}
 Output:
-  --out DIR              model folder (replaced atomically at each better epoch; Ctrl-C or SIGTERM
-                         stops after the current step and keeps it)
-  --dtype f16|f32        weight precision on disk [f16]
+${flagHelp(OUTPUT_FLAGS)}
 
 Examples:
   xait train --arch xai-transformer --train $XAIT_DATA/sst2/train.tsv --validation $XAIT_DATA/sst2/validation.tsv --out models/sst2-xai-transformer
@@ -113,89 +237,49 @@ function labelNames(id2label: Record<number, string>, n: number): string[] {
 }
 
 async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      arch: { type: "string" },
-      layers: { type: "string" },
-      hidden: { type: "string" },
-      heads: { type: "string" },
-      intermediate: { type: "string" },
-      "max-length": { type: "string" },
-      "vocab-size": { type: "string" },
-      "min-frequency": { type: "string" },
-      "pretrain-text": { type: "string" },
-      "pretrain-std": { type: "string" },
-      "strip-html": { type: "boolean" },
-      "freeze-embeddings": { type: "boolean", default: false },
-      "crop-batches": { type: "boolean", default: false },
-      init: { type: "string" },
-      train: { type: "string" },
-      validation: { type: "string" },
-      "validation-fraction": { type: "string" },
-      "text-column": { type: "string" },
-      "label-column": { type: "string" },
-      "skip-bad-rows": { type: "boolean", default: false },
-      limit: { type: "string" },
-      epochs: { type: "string", default: "3" },
-      "batch-size": { type: "string", default: "32" },
-      lr: { type: "string", default: "5e-4" },
-      warmup: { type: "string", default: "0.1" },
-      "weight-decay": { type: "string", default: "0.01" },
-      dropout: { type: "string", default: "0.1" },
-      seed: { type: "string", default: "42" },
-      threads: { type: "string" },
-      ema: { type: "string" },
-      out: { type: "string" },
-      dtype: { type: "string", default: "f16" },
-    },
-  });
+  const { values, given } = parseFlags(TRAIN_FLAGS, argv);
   if (!values.train) throw usageError("--train FILE is required (see xait train --help)");
   if (!values.out) throw usageError("--out DIR is required (see xait train --help)");
   if (!values.validation && values["validation-fraction"] === undefined)
     throw usageError("give --validation FILE or --validation-fraction F");
-  if (values.dtype !== "f16" && values.dtype !== "f32")
-    throw usageError(`--dtype must be f16 or f32, got '${values.dtype}'`);
   const initDir = values.init;
   if (initDir !== undefined) {
-    const fixed = INIT_FIXED.find((k) => values[k] !== undefined);
+    const fixed = INIT_FIXED.find((k) => given.has(k));
     if (fixed) throw usageError(`--init DIR takes the architecture and vocabulary from DIR; drop --${fixed}`);
   }
   // --init: continue from a model folder (its weights, tokenizer and labels)
   const base = initDir === undefined ? undefined : loadModel(resolve(initDir));
   if (base && !base.tokenizer) throw new XaitError(`--init ${initDir}: the model folder has no tokenizer`);
-  const arch = base ? base.config.modelType : (values.arch ?? "bert");
+  const arch = base ? base.config.modelType : values.arch;
   if (arch !== "bert" && arch !== "xai-transformer")
     throw usageError(
       base
         ? `--init ${initDir} is a ${arch} model; xait trains bert or xai-transformer`
         : `--arch must be bert or xai-transformer, got '${arch}'`,
     );
-  const int = (name: string, v: string | undefined, min = 1) => numberFlag(name, v, { integer: true, min });
-  const hidden = base?.config.hiddenSize ?? int("hidden", values.hidden ?? "256")!;
-  const heads = base?.config.numHeads ?? int("heads", values.heads ?? "4")!;
+  const hidden = base?.config.hiddenSize ?? values.hidden;
+  const heads = base?.config.numHeads ?? values.heads;
   if (hidden % heads !== 0) throw usageError(`--hidden ${hidden} must be divisible by --heads ${heads}`);
-  const layers = base?.config.numLayers ?? int("layers", values.layers) ?? (arch === "bert" ? 4 : 3);
-  const intermediate =
-    base?.config.intermediateSize ?? int("intermediate", values.intermediate) ?? 4 * hidden;
-  const maxLength = base?.config.maxPositions ?? int("max-length", values["max-length"] ?? "128", 4)!;
+  const layers = base?.config.numLayers ?? values.layers ?? (arch === "bert" ? 4 : 3);
+  const intermediate = base?.config.intermediateSize ?? values.intermediate ?? 4 * hidden;
+  const maxLength = base?.config.maxPositions ?? values["max-length"];
   const opts = {
-    epochs: int("epochs", values.epochs)!,
-    batchSize: int("batch-size", values["batch-size"])!,
-    lr: numberFlag("lr", values.lr, { min: 0 })!,
-    warmup: numberFlag("warmup", values.warmup, { min: 0 })!,
-    weightDecay: numberFlag("weight-decay", values["weight-decay"], { min: 0 })!,
-    dropout: numberFlag("dropout", values.dropout, { min: 0, max: 0.99 })!,
-    seed: int("seed", values.seed, 0)!,
+    epochs: values.epochs,
+    batchSize: values["batch-size"],
+    lr: values.lr,
+    warmup: values.warmup,
+    weightDecay: values["weight-decay"],
+    dropout: values.dropout,
+    seed: values.seed,
     cropBatches: values["crop-batches"],
-    averageDecay: numberFlag("ema", values.ema, { above: 0, max: 0.99999 }),
+    averageDecay: values.ema,
   };
   if (opts.cropBatches && arch !== "xai-transformer")
     throw usageError("--crop-batches applies to --arch xai-transformer only (bert pads and masks)");
-  const fraction = numberFlag("validation-fraction", values["validation-fraction"], { min: 0, max: 0.9 });
-  const limit = int("limit", values.limit);
-  const threads = int("threads", values.threads);
-  const pretrainStd = numberFlag("pretrain-std", values["pretrain-std"], { above: 0 });
+  const fraction = values["validation-fraction"];
+  const limit = values.limit;
+  const threads = values.threads;
+  const pretrainStd = values["pretrain-std"];
   if (pretrainStd !== undefined && !values["pretrain-text"])
     throw usageError("--pretrain-std scales the --pretrain-text vectors; give --pretrain-text too");
 
@@ -232,8 +316,8 @@ async function run(argv: string[]): Promise<number> {
   const tokenizer =
     base?.tokenizer ??
     buildWordPieceVocabulary([...trainText, ...pretrainText], {
-      vocabSize: int("vocab-size", values["vocab-size"] ?? "16000"),
-      minFrequency: int("min-frequency", values["min-frequency"] ?? "2"),
+      vocabSize: values["vocab-size"],
+      minFrequency: values["min-frequency"],
       stripHtml: values["strip-html"] ?? false,
     });
   const config =

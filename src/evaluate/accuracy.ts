@@ -7,8 +7,8 @@
  * texts of equal length share a batch. Browser-safe.
  */
 import { XaitError } from "../errors.js";
-import { encodeInput } from "../explain/index.js";
 import { paddingToken } from "../tokenize/index.js";
+import { encodeInput } from "../explain/index.js";
 import { makeBatch, type Sequence, type TransformerModel } from "../models/index.js";
 import { noGrad } from "../tensor/index.js";
 import { accuracy, precisionRecall } from "./metrics.js";
@@ -65,9 +65,7 @@ export function logitsAll(
   const size = opts.batchSize ?? 32;
   if (!Number.isInteger(size) || size < 1)
     throw new XaitError(`batch size must be a positive integer, got ${size}`);
-  const pad = model.tokenizer
-    ? paddingToken(model.tokenizer.special, model.config.padTokenId)
-    : model.config.padTokenId;
+  const pad = paddingToken(model.tokenizer?.special ?? {}, model.config.padTokenId);
   const equalLength = !model.capabilities.masksPadding;
   const out: number[][] = new Array(seqs.length);
   const C = model.numLabels;
@@ -127,6 +125,30 @@ export interface AccuracyResult {
   predictions: number[];
 }
 
+/** Accuracy and per-class precision/recall/F1 from predicted and gold class ids (in text order). */
+export function accuracyResult(
+  labels: readonly string[],
+  predictions: readonly number[],
+  gold: readonly number[],
+): AccuracyResult {
+  if (predictions.length === 0) throw new XaitError("accuracy: no examples to evaluate");
+  const pr = precisionRecall(predictions, gold, labels.length);
+  return {
+    n: predictions.length,
+    accuracy: accuracy(predictions, gold),
+    macroF1: pr.macroF1,
+    classes: labels.map((label, c) => ({
+      label,
+      precision: pr.precision[c]!,
+      recall: pr.recall[c]!,
+      f1: pr.f1[c]!,
+      support: pr.support[c]!,
+    })),
+    confusion: pr.confusion,
+    predictions: [...predictions],
+  };
+}
+
 /** Accuracy and per-class precision/recall/F1 of the model on labelled texts. */
 export function evaluateAccuracy(
   model: TransformerModel,
@@ -136,20 +158,9 @@ export function evaluateAccuracy(
   if (samples.length === 0) throw new XaitError("accuracy: no examples to evaluate");
   checkLabels(model, samples);
   const predictions = predictAll(model, samples, opts);
-  const gold = samples.map((s) => s.label);
-  const pr = precisionRecall(predictions, gold, model.numLabels);
-  return {
-    n: samples.length,
-    accuracy: accuracy(predictions, gold),
-    macroF1: pr.macroF1,
-    classes: model.config.labels.map((label, c) => ({
-      label,
-      precision: pr.precision[c]!,
-      recall: pr.recall[c]!,
-      f1: pr.f1[c]!,
-      support: pr.support[c]!,
-    })),
-    confusion: pr.confusion,
+  return accuracyResult(
+    model.config.labels,
     predictions,
-  };
+    samples.map((s) => s.label),
+  );
 }

@@ -1,16 +1,18 @@
 /**
- * The paper's conservation experiment (SPEC §4): for every sentence, the relevance sum Σ_t R_t of a
+ * The paper's conservation experiment (Ali et al. 2022): for every sentence, the relevance sum Σ_t R_t of a
  * method beside the explained logit f (the true class). A conservative explanation lies on the
  * diagonal Σ R = f: the summary gives Pearson's r, the mean |Σ R − f| and the least-squares slope
  * of Σ R on f. Browser-safe.
  */
 import { XaitError } from "../errors.js";
-import { encodeInput, getMethod, type MethodOptions } from "../explain/index.js";
+import { getMethod } from "../explain/index.js";
 import type { TransformerModel } from "../models/index.js";
 import { noGrad } from "../tensor/index.js";
 import { checkLabels, type LabelledText } from "./labels.js";
 import { meanAbsDiff, pearson, slope } from "./metrics.js";
-import { MethodClock, type MethodTiming } from "./timing.js";
+import type { MethodTiming } from "./timing.js";
+import { labelledInput } from "./run-perturbation.js";
+import { DEFAULT_BLOCK, explainSamples, type ExplainedSample } from "./sample-loop.js";
 
 /** The default methods: those of the paper's figure, and AttnLRP. */
 export const CONSERVATION_METHODS = ["gi", "lrp-ah", "lrp", "attnlrp"] as const;
@@ -56,6 +58,8 @@ export interface ConservationOptions {
   gamma?: number;
   steps?: number;
   seed?: number;
+  /** Samples whose rule-set explanations share passes (see sample-loop.ts; default 8). */
+  block?: number;
   onProgress?: (done: number, total: number) => void;
   warn?: (message: string) => void;
 }
@@ -72,6 +76,66 @@ export function conservationStats(logits: readonly number[], sums: readonly numb
   };
 }
 
+/** One sentence's part: its point and the explanation time per method (ms). */
+export interface ConservationSampleResult {
+  point: ConservationPoint;
+  ms: Record<string, number>;
+}
+
+/** The explained logit f (one forward pass of the unpadded sample) and every method's Σ R. */
+export function conservationSample(
+  model: TransformerModel,
+  methodIds: readonly string[],
+  sample: ExplainedSample,
+  target: number,
+): ConservationSampleResult {
+  const logit = noGrad(() => model.forward(sample.batch)).data[target]!;
+  const sums: Record<string, number> = {};
+  const layers: Record<string, number[]> = {};
+  const ms: Record<string, number> = {};
+  methodIds.forEach((id, m) => {
+    const out = sample.outputs[m]!;
+    sums[id] = out.attributions.reduce((a, b) => a + b, 0);
+    if (out.layers) layers[id] = out.layers;
+    ms[id] = sample.ms[m]!;
+  });
+  const point = {
+    index: sample.index,
+    target,
+    logit,
+    sums,
+    ...(Object.keys(layers).length ? { layers } : {}),
+  };
+  return { point, ms };
+}
+
+/** The summary from every sentence's part, in sample order. */
+export function conservationResult(
+  methodIds: readonly string[],
+  samples: readonly ConservationSampleResult[],
+): ConservationResult {
+  if (samples.length === 0) throw new XaitError("conservation: no samples to evaluate");
+  const points = samples.map((s) => s.point);
+  const logits = points.map((p) => p.logit);
+  const summary: Record<string, ConservationStats> = {};
+  const timing: Record<string, MethodTiming> = {};
+  for (const id of methodIds) {
+    summary[id] = conservationStats(
+      logits,
+      points.map((p) => p.sums[id]!),
+    );
+    if (points.every((p) => p.layers?.[id])) {
+      const top = points.map((p) => p.layers![id]!.at(-1)!);
+      const bottom = points.map((p) => p.layers![id]![0]!);
+      summary[id]!.head = { pearson: pearson(logits, top), slope: slope(logits, top) };
+      summary[id]!.encoder = { pearson: pearson(top, bottom), slope: slope(top, bottom) };
+    }
+    const ms = samples.reduce((a, s) => a + s.ms[id]!, 0);
+    timing[id] = { total_s: ms / 1000, per_sample_ms: ms / samples.length };
+  }
+  return { n: points.length, methods: [...methodIds], summary, points, timing };
+}
+
 /** Σ_t R_t of every method against the true-class logit, for every sample. */
 export function evaluateConservation(
   model: TransformerModel,
@@ -82,42 +146,24 @@ export function evaluateConservation(
   if (samples.length === 0) throw new XaitError("conservation: no samples to evaluate");
   if (methodIds.length === 0) throw new XaitError("conservation: no methods to evaluate");
   checkLabels(model, samples);
-  const methods = methodIds.map(getMethod);
-  const options: MethodOptions = { gamma: opts.gamma ?? 0, steps: opts.steps ?? 50, seed: opts.seed ?? 0 };
-  const clock = new MethodClock(methodIds);
-  const points: ConservationPoint[] = samples.map((sample, index) => {
-    const input = sample.pair === undefined ? sample.text : ([sample.text, sample.pair] as [string, string]);
-    const { batch } = encodeInput(model, input, opts.warn);
-    const logit = noGrad(() => model.forward(batch)).data[sample.label]!;
-    const sums: Record<string, number> = {};
-    const layers: Record<string, number[]> = {};
-    for (const m of methods) {
-      const out = clock.time(m.id, () => m.run({ model, batch, target: sample.label, options }));
-      sums[m.id] = out.attributions.reduce((a, b) => a + b, 0);
-      if (out.layers) layers[m.id] = out.layers;
-    }
-    opts.onProgress?.(index + 1, samples.length);
-    return { index, target: sample.label, logit, sums, ...(Object.keys(layers).length ? { layers } : {}) };
-  });
-  const logits = points.map((p) => p.logit);
-  const summary: Record<string, ConservationStats> = {};
-  for (const m of methods) {
-    summary[m.id] = conservationStats(
-      logits,
-      points.map((p) => p.sums[m.id]!),
-    );
-    if (points.every((p) => p.layers?.[m.id])) {
-      const top = points.map((p) => p.layers![m.id]!.at(-1)!);
-      const bottom = points.map((p) => p.layers![m.id]![0]!);
-      summary[m.id]!.head = { pearson: pearson(logits, top), slope: slope(logits, top) };
-      summary[m.id]!.encoder = { pearson: pearson(top, bottom), slope: slope(top, bottom) };
-    }
+  methodIds.forEach(getMethod);
+  const parts: ConservationSampleResult[] = [];
+  const loop = explainSamples(
+    model,
+    samples.map((s, index) => ({ index, input: labelledInput(s), target: s.label })),
+    methodIds,
+    () => true,
+    {
+      gamma: opts.gamma ?? 0,
+      steps: opts.steps ?? 50,
+      seedOf: () => opts.seed ?? 0,
+      block: opts.block ?? DEFAULT_BLOCK,
+      warn: opts.warn,
+    },
+  );
+  for (const explained of loop) {
+    parts.push(conservationSample(model, methodIds, explained, samples[explained.index]!.label));
+    opts.onProgress?.(parts.length, samples.length);
   }
-  return {
-    n: points.length,
-    methods: methods.map((m) => m.id),
-    summary,
-    points,
-    timing: clock.result(points.length),
-  };
+  return conservationResult(methodIds, parts);
 }

@@ -1,5 +1,5 @@
 /**
- * The perturbation fractions of SPEC §4: 0, 0.1, …, 1.0, each computed as k/10 from an integer k
+ * The perturbation fractions of the protocols: 0, 0.1, …, 1.0, each computed as k/10 from an integer k
  * (never by accumulating 0.1, which drifts: 0.1+0.2 ≠ 0.3), and the token count at each.
  */
 import { XaitError } from "../errors.js";

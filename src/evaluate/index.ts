@@ -1,4 +1,7 @@
-/** The evaluation protocols of SPEC §4 and classification accuracy. Browser-safe. */
+/**
+ * The evaluation protocols of Ali et al. (2022) and classification accuracy; the journal, shards
+ * and per-sample loop every evaluation runs on. Browser-safe.
+ */
 export * from "./metrics.js";
 export * from "./perturbation.js";
 export { STEPS } from "./fractions.js";
@@ -9,3 +12,6 @@ export * from "./conservation.js";
 export * from "./rationale.js";
 export * from "./accuracy.js";
 export * from "./timing.js";
+export * from "./journal.js";
+export * from "./shard.js";
+export * from "./sample-loop.js";

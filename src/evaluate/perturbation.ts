@@ -1,5 +1,5 @@
 /**
- * The paper's input-perturbation protocols (SPEC §4), independent of any model: given token ids, a
+ * The paper's input-perturbation protocols of Ali et al. (2022), independent of any model: given token ids, a
  * relevance per position and the true class, build the perturbed inputs, ask the model for their
  * logits, and read off the curves; `aggregate` averages curves over samples and integrates them.
  *

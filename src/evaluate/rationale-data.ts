@@ -1,5 +1,5 @@
 /**
- * Ground-truth rationales (SPEC §4, "ground-truth agreement"): which words a human marked as
+ * Ground-truth rationales ("ground-truth agreement" of Ali et al. 2022): which words a human marked as
  * carrying the sentiment, and how to carry word-level masks to word-piece tokens and back.
  *
  * - SST: the Stanford Sentiment Treebank labels every word 0-4; for a binary sentence the rationale

@@ -1,5 +1,5 @@
 /**
- * Agreement of relevance with human rationales (SPEC §4, ground truth): for each text, every
+ * Agreement of relevance with human rationales (ground truth, as in Ali et al. 2022): for each text, every
  * method's token scores are summed to words (word pieces → words), then compared with the word
  * mask of the human rationale by AUPRC (average precision of the ranking) and by the F1 of the
  * top-k words, k = the rationale's length in words. The explained class is the labelled one and
@@ -7,13 +7,14 @@
  * are skipped and counted. Browser-safe.
  */
 import { XaitError } from "../errors.js";
-import { encodeInput, getMethod, type MethodOptions } from "../explain/index.js";
+import { getMethod } from "../explain/index.js";
 import type { TransformerModel } from "../models/index.js";
 import { bootstrapMetrics, type BootstrapResult } from "./bootstrap.js";
 import { auprc, mean, topKF1 } from "./metrics.js";
 import { alignWordsToTokens, sumToWords } from "./rationale-data.js";
 import { sampleSeed } from "./run-perturbation.js";
-import { MethodClock, type MethodTiming } from "./timing.js";
+import type { MethodTiming } from "./timing.js";
+import { DEFAULT_BLOCK, explainSamples, type ExplainedSample } from "./sample-loop.js";
 
 /** A text with a word-level human rationale and the class to explain. */
 export interface RationaleSample {
@@ -51,6 +52,8 @@ export interface RationaleOptions {
   seed?: number;
   gamma?: number;
   steps?: number;
+  /** Samples whose rule-set explanations share passes (see sample-loop.ts; default 8). */
+  block?: number;
   onProgress?: (done: number, total: number) => void;
   warn?: (message: string) => void;
 }
@@ -70,17 +73,13 @@ export function rationaleAgreement(scores: readonly number[], mask: readonly boo
   return { auprc: auprc(scores, mask), f1: topKF1(scores, mask, k) };
 }
 
-export function evaluateRationale(
-  model: TransformerModel,
-  samples: readonly RationaleSample[],
-  methodIds: readonly string[],
-  opts: RationaleOptions = {},
-): RationaleResult {
-  if (methodIds.length === 0) throw new XaitError("rationale: no methods to evaluate");
-  const methods = methodIds.map(getMethod);
-  const per = new Map<string, RationaleMetrics[]>(methods.map((m) => [m.id, []]));
-  const clock = new MethodClock(methodIds);
-  let skipped = 0;
+/** One text's part: skipped for an empty rationale, or every method's agreement and explanation time (ms). */
+export type RationaleSampleResult =
+  | { skipped: true }
+  | { skipped: false; agreement: Record<string, RationaleMetrics>; ms: Record<string, number> };
+
+/** Checks the texts (words and mask agree, the class is the model's) before any is explained. */
+export function checkRationaleSamples(model: TransformerModel, samples: readonly RationaleSample[]): void {
   samples.forEach((s, i) => {
     if (s.words.length !== s.mask.length)
       throw new XaitError(
@@ -90,46 +89,98 @@ export function evaluateRationale(
       throw new XaitError(
         `rationale: text ${i + 1}: class ${s.target} is not one of the model's ${model.numLabels} classes`,
       );
-    if (!s.mask.some(Boolean)) {
-      skipped++;
-    } else {
-      const { batch, tokens } = encodeInput(model, s.text, opts.warn);
-      const options: MethodOptions = {
-        gamma: opts.gamma ?? 0,
-        steps: opts.steps ?? 50,
-        seed: sampleSeed(opts.seed ?? 0, i),
-      };
-      for (const m of methods) {
-        const { attributions } = clock.time(m.id, () => m.run({ model, batch, target: s.target, options }));
-        per.get(m.id)!.push(rationaleAgreement(wordScores(s.words, tokens, attributions), s.mask));
-      }
-    }
-    opts.onProgress?.(i + 1, samples.length);
   });
-  const n = samples.length - skipped;
-  if (n === 0)
-    throw new XaitError(
-      `rationale: all ${samples.length} texts have an empty rationale; nothing to evaluate`,
+}
+
+/** Whether a text is explained: its rationale has at least one word. */
+export function hasRationale(s: RationaleSample): boolean {
+  return s.mask.some(Boolean);
+}
+
+/** The agreement of every method's word scores with one text's rationale. */
+export function rationaleSample(
+  methodIds: readonly string[],
+  sample: RationaleSample,
+  explained: ExplainedSample,
+): RationaleSampleResult {
+  const agreement: Record<string, RationaleMetrics> = {};
+  const ms: Record<string, number> = {};
+  methodIds.forEach((id, m) => {
+    agreement[id] = rationaleAgreement(
+      wordScores(sample.words, explained.tokens, explained.outputs[m]!.attributions),
+      sample.mask,
     );
+    ms[id] = explained.ms[m]!;
+  });
+  return { skipped: false, agreement, ms };
+}
+
+/** Means, bootstrap and timing from every text's part, in text order. */
+export function rationaleResult(
+  methodIds: readonly string[],
+  parts: readonly RationaleSampleResult[],
+  seed: number,
+): RationaleResult {
+  const done = parts.filter((p) => !p.skipped);
+  const skipped = parts.length - done.length;
+  const n = done.length;
+  if (n === 0)
+    throw new XaitError(`rationale: all ${parts.length} texts have an empty rationale; nothing to evaluate`);
   const metrics: Record<string, RationaleMetrics> = {};
-  for (const m of methods) {
-    const rows = per.get(m.id)!;
-    metrics[m.id] = { auprc: mean(rows.map((r) => r.auprc)), f1: mean(rows.map((r) => r.f1)) };
+  const timing: Record<string, MethodTiming> = {};
+  for (const id of methodIds) {
+    metrics[id] = {
+      auprc: mean(done.map((p) => p.agreement[id]!.auprc)),
+      f1: mean(done.map((p) => p.agreement[id]!.f1)),
+    };
+    const ms = done.reduce((a, p) => a + p.ms[id]!, 0);
+    timing[id] = { total_s: ms / 1000, per_sample_ms: ms / n };
   }
   const perText = (key: keyof RationaleMetrics) =>
-    Object.fromEntries(methods.map((m) => [m.id, per.get(m.id)!.map((r) => r[key])]));
+    Object.fromEntries(methodIds.map((id) => [id, done.map((p) => p.agreement[id]![key])]));
   return {
     n,
     skipped,
-    methods: methods.map((m) => m.id),
+    methods: [...methodIds],
     metrics,
-    timing: clock.result(n),
+    timing,
     bootstrap: bootstrapMetrics(
       {
         auprc: { perText: perText("auprc"), higherIsBetter: true },
         f1: { perText: perText("f1"), higherIsBetter: true },
       },
-      opts.seed ?? 0,
+      seed,
     ),
   };
+}
+
+export function evaluateRationale(
+  model: TransformerModel,
+  samples: readonly RationaleSample[],
+  methodIds: readonly string[],
+  opts: RationaleOptions = {},
+): RationaleResult {
+  if (methodIds.length === 0) throw new XaitError("rationale: no methods to evaluate");
+  methodIds.forEach(getMethod);
+  checkRationaleSamples(model, samples);
+  const parts: RationaleSampleResult[] = samples.map(() => ({ skipped: true }));
+  const loop = explainSamples(
+    model,
+    samples.flatMap((s, index) => (hasRationale(s) ? [{ index, input: s.text, target: s.target }] : [])),
+    methodIds,
+    () => true,
+    {
+      gamma: opts.gamma ?? 0,
+      steps: opts.steps ?? 50,
+      seedOf: (i) => sampleSeed(opts.seed ?? 0, i),
+      block: opts.block ?? DEFAULT_BLOCK,
+      warn: opts.warn,
+    },
+  );
+  let done = 0;
+  for (const explained of loop) {
+    parts[explained.index] = rationaleSample(methodIds, samples[explained.index]!, explained);
+    opts.onProgress?.(++done, samples.length);
+  }
+  return rationaleResult(methodIds, parts, opts.seed ?? 0);
 }

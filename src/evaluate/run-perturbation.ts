@@ -1,20 +1,23 @@
 /**
- * The paper's input-perturbation evaluation over a labelled set (SPEC §4): for every sample and
+ * The paper's input-perturbation evaluation over a labelled set (Ali et al. 2022): for every sample and
  * method, explain the TRUE class, run both protocols (`perturbationCurves`: generate and pruning,
  * the perturbed inputs of a sample — 22 per method, all methods together, duplicates once — in one
  * forward pass), then average the curves over samples and integrate (AUAC, AUPC, AU-MSE).
- * Explanation time is measured per method: explainer cost is a result too. Browser-safe.
+ * Explanation time is measured per method: explainer cost is a result too. A sample's part
+ * (`perturbationSample`) is computed on its own, so that a run can journal it, and the result is
+ * made from the parts (`perturbationResult`). Browser-safe.
  */
 import { XaitError } from "../errors.js";
 import { paddingToken, replacementToken } from "../tokenize/index.js";
-import { encodeInput, getMethod, type Method, type MethodOptions } from "../explain/index.js";
+import { getMethod, type ExplainInput } from "../explain/index.js";
 import type { Batch, TransformerModel } from "../models/index.js";
 import { noGrad } from "../tensor/index.js";
 import { checkLabels, type LabelledText } from "./labels.js";
 import { FRACTIONS, STEPS } from "./fractions.js";
 import { bootstrapMetrics, type BootstrapResult } from "./bootstrap.js";
 import { trapezoid } from "./metrics.js";
-import { MethodClock, type MethodTiming } from "./timing.js";
+import type { MethodTiming } from "./timing.js";
+import { DEFAULT_BLOCK, explainSamples, type ExplainedSample } from "./sample-loop.js";
 import {
   aggregate,
   generateInputs,
@@ -31,6 +34,8 @@ export interface PerturbationOptions {
   gamma?: number;
   /** Integrated Gradients steps (default 50). */
   steps?: number;
+  /** Samples whose rule-set explanations share passes (see sample-loop.ts; default 8). */
+  block?: number;
   /** Called after every sample (all methods done) with the number of samples done. */
   onProgress?: (done: number, total: number) => void;
   /** Receives warnings (e.g. a truncated text). */
@@ -174,6 +179,83 @@ function perturbationBootstrap(
   );
 }
 
+/** One sample's part of the evaluation: every method's curves and what it cost. */
+export interface PerturbationSampleResult {
+  curves: Record<string, PerturbationCurves>;
+  /** Explanation time per method, ms. */
+  ms: Record<string, number>;
+  /** Time of the forward passes over the perturbed inputs, ms. */
+  forward_ms: number;
+  /** Distinct perturbed inputs run through the model. */
+  inputs: number;
+}
+
+/** Both protocols for one explained sample, every method's relevance at once (see `sampleModel`). */
+export function perturbationSample(
+  model: TransformerModel,
+  methodIds: readonly string[],
+  sample: ExplainedSample,
+  target: number,
+): PerturbationSampleResult {
+  const relevances = sample.outputs.map((o) => o.attributions);
+  const t0 = performance.now();
+  const pm = sampleModel(model, sample.batch, relevances);
+  const forward_ms = performance.now() - t0;
+  const ids = Array.from(sample.batch.ids);
+  const curves: Record<string, PerturbationCurves> = {};
+  const ms: Record<string, number> = {};
+  methodIds.forEach((id, m) => {
+    curves[id] = perturbationCurves(pm.model, ids, relevances[m]!, target);
+    ms[id] = sample.ms[m]!;
+  });
+  return { curves, ms, forward_ms, inputs: pm.rows };
+}
+
+/**
+ * The evaluation's result from every sample's part, in sample order: curves averaged over samples,
+ * then integrated; the bootstrap over samples; timing summed. `wallMs` is the run's wall time.
+ */
+export function perturbationResult(
+  methodIds: readonly string[],
+  samples: readonly PerturbationSampleResult[],
+  seed: number,
+  wallMs: number,
+): PerturbationResult {
+  if (samples.length === 0) throw new XaitError("perturbation: no samples to evaluate");
+  const n = samples.length;
+  const curves = new Map<string, PerturbationCurves[]>(
+    methodIds.map((id) => [id, samples.map((s) => s.curves[id]!)]),
+  );
+  const timing: Record<string, MethodTiming> = {};
+  for (const id of methodIds) {
+    const ms = samples.reduce((a, s) => a + s.ms[id]!, 0);
+    timing[id] = { total_s: ms / 1000, per_sample_ms: ms / n };
+  }
+  const result: PerturbationResult = {
+    n,
+    methods: [...methodIds],
+    metrics: {},
+    curves: {},
+    timing,
+    bootstrap: perturbationBootstrap(curves, seed),
+    seed,
+    total_s: wallMs / 1000,
+    forward_s: samples.reduce((a, s) => a + s.forward_ms, 0) / 1000,
+    perturbedInputs: samples.reduce((a, s) => a + s.inputs, 0),
+  };
+  for (const id of methodIds) {
+    const s = aggregate(curves.get(id)!);
+    result.metrics[id] = { AUAC: s.AUAC, AUPC: s.AUPC, "AU-MSE": s["AU-MSE"] };
+    result.curves[id] = s.curves;
+  }
+  return result;
+}
+
+/** The input of a labelled text, for the sample loop. */
+export function labelledInput(sample: LabelledText): ExplainInput {
+  return sample.pair === undefined ? sample.text : [sample.text, sample.pair];
+}
+
 /** Runs the perturbation evaluation of `methods` (ids) on `samples`, explaining each sample's label. */
 export function evaluatePerturbation(
   model: TransformerModel,
@@ -184,51 +266,25 @@ export function evaluatePerturbation(
   if (samples.length === 0) throw new XaitError("perturbation: no samples to evaluate");
   if (methodIds.length === 0) throw new XaitError("perturbation: no methods to evaluate");
   checkLabels(model, samples);
-  const methods: Method[] = methodIds.map(getMethod);
-  const curves = new Map<string, PerturbationCurves[]>(methods.map((m) => [m.id, []]));
-  const clock = new MethodClock(methodIds);
-  let forwardMs = 0;
-  let perturbedRows = 0;
+  methodIds.forEach(getMethod);
   const start = performance.now();
-  samples.forEach((sample, i) => {
-    const input = sample.pair === undefined ? sample.text : ([sample.text, sample.pair] as [string, string]);
-    const { batch } = encodeInput(model, input, opts.warn);
-    const ids = Array.from(batch.ids);
-    const options: MethodOptions = {
+  const parts: PerturbationSampleResult[] = [];
+  const loop = explainSamples(
+    model,
+    samples.map((s, index) => ({ index, input: labelledInput(s), target: s.label })),
+    methodIds,
+    () => true,
+    {
       gamma: opts.gamma ?? 0,
       steps: opts.steps ?? 50,
-      seed: sampleSeed(opts.seed, i),
-    };
-    const relevances = methods.map(
-      (method) =>
-        clock.time(method.id, () => method.run({ model, batch, target: sample.label, options })).attributions,
-    );
-    const t0 = performance.now();
-    const pm = sampleModel(model, batch, relevances);
-    forwardMs += performance.now() - t0;
-    perturbedRows += pm.rows;
-    methods.forEach((method, m) =>
-      curves.get(method.id)!.push(perturbationCurves(pm.model, ids, relevances[m]!, sample.label)),
-    );
-    opts.onProgress?.(i + 1, samples.length);
-  });
-  const n = samples.length;
-  const result: PerturbationResult = {
-    n,
-    methods: methods.map((m) => m.id),
-    metrics: {},
-    curves: {},
-    timing: clock.result(n),
-    bootstrap: perturbationBootstrap(curves, opts.seed),
-    seed: opts.seed,
-    total_s: (performance.now() - start) / 1000,
-    forward_s: forwardMs / 1000,
-    perturbedInputs: perturbedRows,
-  };
-  for (const m of methods) {
-    const s = aggregate(curves.get(m.id)!);
-    result.metrics[m.id] = { AUAC: s.AUAC, AUPC: s.AUPC, "AU-MSE": s["AU-MSE"] };
-    result.curves[m.id] = s.curves;
+      seedOf: (i) => sampleSeed(opts.seed, i),
+      block: opts.block ?? DEFAULT_BLOCK,
+      warn: opts.warn,
+    },
+  );
+  for (const explained of loop) {
+    parts.push(perturbationSample(model, methodIds, explained, samples[explained.index]!.label));
+    opts.onProgress?.(parts.length, samples.length);
   }
-  return result;
+  return perturbationResult(methodIds, parts, opts.seed, performance.now() - start);
 }

@@ -152,7 +152,13 @@ export function parameterSpecs(a: Architecture): ParamSpec[] {
 
 /** A linear layer stored [out, in] with an optional bias, named `${prefix}.weight` / `.bias`. */
 export function torchLinear(prefix: string, inF: number, outF: number, bias = true): LinearSpec {
-  return { weight: `${prefix}.weight`, bias: bias ? `${prefix}.bias` : null, layout: "out-in", in: inF, out: outF };
+  return {
+    weight: `${prefix}.weight`,
+    bias: bias ? `${prefix}.bias` : null,
+    layout: "out-in",
+    in: inF,
+    out: outF,
+  };
 }
 
 /** An affine LayerNorm named `${prefix}.weight` / `.bias`. */

@@ -71,7 +71,11 @@ export function applyNorm(ctx: BlockContext, x: Tensor, spec: NormSpec): Tensor 
   const w = spec.weight ? ctx.param(spec.weight) : null;
   switch (spec.kind) {
     case "layer":
-      return layerNorm(x, w, spec.bias ? ctx.param(spec.bias) : null, { eps: spec.eps, form: "bert", constantStd: constant });
+      return layerNorm(x, w, spec.bias ? ctx.param(spec.bias) : null, {
+        eps: spec.eps,
+        form: "bert",
+        constantStd: constant,
+      });
     case "paper":
       return layerNorm(x, null, null, { eps: spec.eps, form: "paper", constantStd: constant });
     case "rms":
@@ -110,7 +114,13 @@ export interface AttentionInput {
 }
 
 /** The additive attention mask of a batch: causal and/or padding, or null when nothing is masked. */
-export function attentionMask(batch: number, seq: number, mask: Uint8Array, causal: boolean, masksPadding: boolean): Tensor | null {
+export function attentionMask(
+  batch: number,
+  seq: number,
+  mask: Uint8Array,
+  causal: boolean,
+  masksPadding: boolean,
+): Tensor | null {
   if (causal) return causalMask(batch, seq, masksPadding ? mask : undefined);
   if (!masksPadding || mask.every((m) => m === 1)) return null;
   const m = Tensor.zeros([batch, 1, 1, seq]);
@@ -176,7 +186,8 @@ export function applyAttention(
  */
 export function applyMlp(ctx: BlockContext, x: Tensor, spec: MlpSpec): Tensor {
   const actRule = ctx.rules["mlp.activation"];
-  if (spec.kind === "dense") return applyLinear(ctx, activate(applyLinear(ctx, x, spec.up), spec.activation, actRule), spec.down);
+  if (spec.kind === "dense")
+    return applyLinear(ctx, activate(applyLinear(ctx, x, spec.up), spec.activation, actRule), spec.down);
   const gateRule = ctx.rules["mlp.gate"];
   let g = activate(applyLinear(ctx, x, spec.gate), spec.activation, actRule);
   if (gateRule === "detach") g = g.detach();

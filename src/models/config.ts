@@ -98,7 +98,8 @@ export class ConfigReader {
     if (v === undefined || v === null) return fallback;
     // eos_token_id may be a list (Llama 3): the first entry
     const first = Array.isArray(v) ? v[0] : v;
-    if (typeof first !== "number" || !Number.isInteger(first) || first < 0) this.fail(key, "a token id (integer ≥ 0)", v);
+    if (typeof first !== "number" || !Number.isInteger(first) || first < 0)
+      this.fail(key, "a token id (integer ≥ 0)", v);
     return first;
   }
 
@@ -120,7 +121,9 @@ export class ConfigReader {
     const v = this.string(key, fallback);
     const name = v === "gelu_pytorch_tanh" || v === "gelu_fast" ? "gelu_new" : v === "swish" ? "silu" : v;
     if (!(allowed as readonly string[]).includes(name))
-      throw new XaitError(`${this.fileName}: unsupported "${key}" ${JSON.stringify(v)} (supported: ${allowed.join(", ")})`);
+      throw new XaitError(
+        `${this.fileName}: unsupported "${key}" ${JSON.stringify(v)} (supported: ${allowed.join(", ")})`,
+      );
     return name as Activation;
   }
 
@@ -136,11 +139,14 @@ export class ConfigReader {
       const labels: string[] = [];
       for (let i = 0; i < n; i++) {
         const l = entries[String(i)];
-        if (typeof l !== "string") throw new XaitError(`${this.fileName}: id2label has no string label for class ${i}`);
+        if (typeof l !== "string")
+          throw new XaitError(`${this.fileName}: id2label has no string label for class ${i}`);
         labels.push(l);
       }
       if (this.has("num_labels") && this.size("num_labels", undefined, MAX_LABELS) !== n)
-        throw new XaitError(`${this.fileName}: "num_labels" is ${String(this.raw.num_labels)} but id2label has ${n} entries`);
+        throw new XaitError(
+          `${this.fileName}: "num_labels" is ${String(this.raw.num_labels)} but id2label has ${n} entries`,
+        );
       return labels;
     }
     const n = this.size("num_labels", 2, MAX_LABELS);

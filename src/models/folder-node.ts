@@ -12,7 +12,10 @@ function readText(dir: string, name: string): string | undefined {
 }
 
 /** Load a model folder: config.json, model.safetensors, tokenizer.json (or vocab.txt). */
-export function loadModel(dir: string, warn: (msg: string) => void = (m) => process.stderr.write(`warning: ${m}\n`)): TransformerModel {
+export function loadModel(
+  dir: string,
+  warn: (msg: string) => void = (m) => process.stderr.write(`warning: ${m}\n`),
+): TransformerModel {
   if (!existsSync(dir)) throw new XaitError(`model folder ${dir} does not exist`);
   if (!statSync(dir).isDirectory()) throw new XaitError(`model path ${dir} is not a folder`);
   const config = readText(dir, "config.json");
@@ -31,7 +34,8 @@ export function loadModel(dir: string, warn: (msg: string) => void = (m) => proc
         ? new Uint8Array(readFileSync(weightsPath))
         : shardNames(indexText).map((name) => {
             const path = join(dir, name);
-            if (!existsSync(path)) throw new XaitError(`model.safetensors.index.json names ${name}, which is missing`);
+            if (!existsSync(path))
+              throw new XaitError(`model.safetensors.index.json names ${name}, which is missing`);
             return { name, bytes: new Uint8Array(readFileSync(path)) };
           });
     return modelFromFiles({ config, weights, tokenizerJson, vocabTxt }, warn);
@@ -45,8 +49,15 @@ export function loadModel(dir: string, warn: (msg: string) => void = (m) => proc
  * Write a model folder atomically: files go to a sibling temporary folder which then replaces `dir`
  * (an interrupted save leaves the previous folder intact). `extra` adds files such as training.json.
  */
-export function saveModel(model: TransformerModel, dir: string, opts: { dtype?: SafetensorsWriteDtype; extra?: Record<string, string> } = {}): void {
-  const files: Record<string, string | Uint8Array> = { ...modelToFiles(model, opts.dtype ?? "F32"), ...(opts.extra ?? {}) };
+export function saveModel(
+  model: TransformerModel,
+  dir: string,
+  opts: { dtype?: SafetensorsWriteDtype; extra?: Record<string, string> } = {},
+): void {
+  const files: Record<string, string | Uint8Array> = {
+    ...modelToFiles(model, opts.dtype ?? "F32"),
+    ...(opts.extra ?? {}),
+  };
   const target = resolve(dir);
   mkdirSync(dirname(target), { recursive: true });
   const tmp = `${target}.tmp-${process.pid}`;

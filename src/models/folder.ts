@@ -9,7 +9,12 @@ import { tokenizerFromJSON, tokenizerFromVocab, type Tokenizer } from "../tokeni
 import { parameterSpecs } from "./architecture.js";
 import { configToJSON, familyOf, parseConfig } from "./registry.js";
 import { TransformerModel } from "./model.js";
-import { readSafetensors, writeSafetensors, type SafetensorsTensor, type SafetensorsWriteDtype } from "./safetensors.js";
+import {
+  readSafetensors,
+  writeSafetensors,
+  type SafetensorsTensor,
+  type SafetensorsWriteDtype,
+} from "./safetensors.js";
 
 /** One safetensors file: its name (for messages) and bytes. */
 export interface WeightsFile {
@@ -34,11 +39,14 @@ export function shardNames(indexJson: string, fileName = "model.safetensors.inde
     throw new XaitError(`${fileName}: not valid JSON`);
   }
   const map = (parsed as { weight_map?: unknown } | null)?.weight_map;
-  if (!map || typeof map !== "object" || Array.isArray(map)) throw new XaitError(`${fileName}: no "weight_map" object`);
+  if (!map || typeof map !== "object" || Array.isArray(map))
+    throw new XaitError(`${fileName}: no "weight_map" object`);
   const names = new Set<string>();
   for (const [tensor, file] of Object.entries(map as Record<string, unknown>)) {
     if (typeof file !== "string" || !/^[\w.-]+\.safetensors$/.test(file) || file.startsWith("."))
-      throw new XaitError(`${fileName}: tensor ${tensor} maps to ${JSON.stringify(file)}, not a .safetensors file of the folder`);
+      throw new XaitError(
+        `${fileName}: tensor ${tensor} maps to ${JSON.stringify(file)}, not a .safetensors file of the folder`,
+      );
     names.add(file);
   }
   if (names.size === 0) throw new XaitError(`${fileName}: "weight_map" is empty`);
@@ -68,22 +76,30 @@ export function modelFromFiles(files: ModelFiles, warn: (msg: string) => void = 
     const key = [spec.name, ...(family.storedNames?.(spec.name) ?? [])].find((n) => stored.has(n));
     if (!key) {
       if (spec.unused) continue;
-      throw new XaitError(`${where}: tensor ${spec.name} is missing (shape [${spec.shape.join(",")}] expected)`);
+      throw new XaitError(
+        `${where}: tensor ${spec.name} is missing (shape [${spec.shape.join(",")}] expected)`,
+      );
     }
     used.add(key);
     const t = stored.get(key)!;
     if (t.shape.join(",") !== spec.shape.join(","))
-      throw new XaitError(`${where}: tensor ${key} has shape [${t.shape.join(",")}], config wants [${spec.shape.join(",")}]`);
+      throw new XaitError(
+        `${where}: tensor ${key} has shape [${t.shape.join(",")}], config wants [${spec.shape.join(",")}]`,
+      );
     if (!spec.unused) params.set(spec.name, new Tensor(t.data, t.shape));
   }
   const unexpected = [...stored.keys()].filter((k) => !used.has(k) && !family.ignores?.(k));
   if (unexpected.length)
-    warn(`${where}: ${unexpected.length} unexpected tensor(s) ignored: ${unexpected.slice(0, 5).join(", ")}${unexpected.length > 5 ? ", …" : ""}`);
+    warn(
+      `${where}: ${unexpected.length} unexpected tensor(s) ignored: ${unexpected.slice(0, 5).join(", ")}${unexpected.length > 5 ? ", …" : ""}`,
+    );
   let tokenizer: Tokenizer | null = null;
   if (files.tokenizerJson !== undefined) tokenizer = tokenizerFromJSON(files.tokenizerJson);
   else if (files.vocabTxt !== undefined) tokenizer = tokenizerFromVocab(files.vocabTxt);
   if (tokenizer && tokenizer.vocabSize > config.vocabSize)
-    throw new XaitError(`tokenizer has ${tokenizer.vocabSize} tokens, the model's vocabulary only ${config.vocabSize}`);
+    throw new XaitError(
+      `tokenizer has ${tokenizer.vocabSize} tokens, the model's vocabulary only ${config.vocabSize}`,
+    );
   return new TransformerModel(config, params, tokenizer);
 }
 

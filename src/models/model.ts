@@ -70,7 +70,12 @@ export class TransformerModel {
   }
 
   /** A model with freshly initialised weights (normal(0, std), zero biases, unit norms). */
-  static initialise(config: ModelConfig, seed: number, tokenizer: Tokenizer | null = null, std = INIT_STD): TransformerModel {
+  static initialise(
+    config: ModelConfig,
+    seed: number,
+    tokenizer: Tokenizer | null = null,
+    std = INIT_STD,
+  ): TransformerModel {
     const rng = new Random(seed);
     const params = new Map<string, Tensor>();
     for (const spec of parameterSpecs(familyOf(config.modelType).architecture(config))) {
@@ -120,10 +125,12 @@ export class TransformerModel {
       throw new XaitError(`input has ${b.seq} tokens, the model takes at most ${a.capabilities.maxTokens}`);
     const shape = [b.batch, b.seq];
     for (const id of b.ids)
-      if (id < 0 || id >= a.vocabSize) throw new XaitError(`token id ${id} is outside the vocabulary of ${a.vocabSize}`);
+      if (id < 0 || id >= a.vocabSize)
+        throw new XaitError(`token id ${id} is outside the vocabulary of ${a.vocabSize}`);
     const e = a.embeddings;
     let x = gather(this.param(e.word), b.ids, shape);
-    if (e.position) x = add(x, gather(this.param(e.position.table), this.positionIds(b, e.position.numbering), shape));
+    if (e.position)
+      x = add(x, gather(this.param(e.position.table), this.positionIds(b, e.position.numbering), shape));
     if (e.tokenType) x = add(x, gather(this.param(e.tokenType), b.typeIds, shape));
     const ctx = this.context({ train });
     if (e.norm) x = applyNorm(ctx, x, e.norm);
@@ -192,10 +199,20 @@ export class TransformerModel {
           }
         : undefined;
       if (block.placement === "post") {
-        x = applyNorm(ctx, add(drop(ctx, applyAttention(ctx, x, block.attention, at, onProbs)), x), block.attentionNorm);
+        x = applyNorm(
+          ctx,
+          add(drop(ctx, applyAttention(ctx, x, block.attention, at, onProbs)), x),
+          block.attentionNorm,
+        );
         if (block.mlp) x = applyNorm(ctx, add(drop(ctx, applyMlp(ctx, x, block.mlp)), x), block.mlpNorm!);
       } else {
-        x = add(x, drop(ctx, applyAttention(ctx, applyNorm(ctx, x, block.attentionNorm), block.attention, at, onProbs)));
+        x = add(
+          x,
+          drop(
+            ctx,
+            applyAttention(ctx, applyNorm(ctx, x, block.attentionNorm), block.attention, at, onProbs),
+          ),
+        );
         if (block.mlp) x = add(x, drop(ctx, applyMlp(ctx, applyNorm(ctx, x, block.mlpNorm!), block.mlp)));
       }
     }

@@ -30,11 +30,13 @@ export function parseConfig(text: string, fileName = "config.json"): ModelConfig
 
 /** Check a parsed config.json object. */
 export function configFromObject(raw: unknown, fileName = "config.json"): ModelConfig {
-  if (!raw || typeof raw !== "object" || Array.isArray(raw)) throw new XaitError(`${fileName}: expected a JSON object`);
+  if (!raw || typeof raw !== "object" || Array.isArray(raw))
+    throw new XaitError(`${fileName}: expected a JSON object`);
   const obj = raw as Record<string, unknown>;
   const type = obj.model_type;
   const cfg = familyOf(type, fileName).readConfig(new ConfigReader(obj, fileName), type as string);
-  if (cfg.task === "classification" && cfg.labels.length < 1) throw new XaitError(`${fileName}: the model has no classes`);
+  if (cfg.task === "classification" && cfg.labels.length < 1)
+    throw new XaitError(`${fileName}: the model has no classes`);
   return cfg;
 }
 

@@ -90,7 +90,8 @@ export function writeSafetensors(
   }
   let offset = 0;
   for (const t of tensors) {
-    if (t.name === METADATA_KEY) throw new XaitError(`safetensors: "${METADATA_KEY}" is not a valid tensor name`);
+    if (t.name === METADATA_KEY)
+      throw new XaitError(`safetensors: "${METADATA_KEY}" is not a valid tensor name`);
     if (Object.prototype.hasOwnProperty.call(header, t.name)) {
       throw new XaitError(`safetensors: tensor ${t.name} is given twice`);
     }
@@ -143,10 +144,14 @@ function parseHeader(bytes: Uint8Array, fileName: string): ParsedHeader {
   const high = view.getUint32(4, true);
   const headerLength = high * 2 ** 32 + low;
   if (high !== 0 || headerLength > MAX_HEADER_BYTES) {
-    fail(`header length ${headerLength} is absurd (limit ${MAX_HEADER_BYTES} bytes); not a safetensors file?`);
+    fail(
+      `header length ${headerLength} is absurd (limit ${MAX_HEADER_BYTES} bytes); not a safetensors file?`,
+    );
   }
   if (headerLength > bytes.length - 8) {
-    fail(`header length ${headerLength} runs past the end of the file (${bytes.length} bytes); file truncated?`);
+    fail(
+      `header length ${headerLength} runs past the end of the file (${bytes.length} bytes); file truncated?`,
+    );
   }
   let text = "";
   try {
@@ -179,7 +184,9 @@ function parseHeader(bytes: Uint8Array, fileName: string): ParsedHeader {
   for (let i = 1, furthest = byStart[0]; i < byStart.length; i++) {
     const cur = byStart[i];
     if (cur.begin < furthest.end) {
-      fail(`tensors ${furthest.name} [${furthest.begin},${furthest.end}] and ${cur.name} [${cur.begin},${cur.end}] overlap`);
+      fail(
+        `tensors ${furthest.name} [${furthest.begin},${furthest.end}] and ${cur.name} [${cur.begin},${cur.end}] overlap`,
+      );
     }
     if (cur.end > furthest.end) furthest = cur;
   }
@@ -209,10 +216,14 @@ function parseEntry(
   }
   const { dtype, shape, data_offsets: offsets } = value as Record<string, unknown>;
   if (typeof dtype !== "string" || !(KNOWN_DTYPES as string[]).includes(dtype)) {
-    fail(`tensor ${name} has unknown dtype ${JSON.stringify(dtype) ?? "(none)"} (known: ${KNOWN_DTYPES.join(", ")})`);
+    fail(
+      `tensor ${name} has unknown dtype ${JSON.stringify(dtype) ?? "(none)"} (known: ${KNOWN_DTYPES.join(", ")})`,
+    );
   }
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    fail(`tensor ${name} has shape ${JSON.stringify(shape) ?? "(none)"}, expected an array of non-negative integers`);
+    fail(
+      `tensor ${name} has shape ${JSON.stringify(shape) ?? "(none)"}, expected an array of non-negative integers`,
+    );
   }
   const dims = shape as number[];
   if (
@@ -221,7 +232,9 @@ function parseEntry(
     !offsets.every((o) => Number.isSafeInteger(o) && o >= 0) ||
     offsets[0] > offsets[1]
   ) {
-    fail(`tensor ${name} has data_offsets ${JSON.stringify(offsets) ?? "(none)"}, expected [begin,end] integers`);
+    fail(
+      `tensor ${name} has data_offsets ${JSON.stringify(offsets) ?? "(none)"}, expected [begin,end] integers`,
+    );
   }
   const [begin, end] = offsets as [number, number];
   if (end > dataLength) {

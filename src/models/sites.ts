@@ -60,7 +60,8 @@ export function gammaOf(rules: RuleMap): number {
 
 /** The `linear` rule for a γ: LRP-0 (the plain gradient) for 0. */
 export function linearRule(gamma: number): string {
-  if (!(gamma >= 0) || !Number.isFinite(gamma)) throw usageError(`gamma must be a finite number ≥ 0, got ${gamma}`);
+  if (!(gamma >= 0) || !Number.isFinite(gamma))
+    throw usageError(`gamma must be a finite number ≥ 0, got ${gamma}`);
   return gamma === 0 ? "gradient" : `gamma:${gamma}`;
 }
 
@@ -83,8 +84,25 @@ export function parseRuleOverride(text: string): [Site, string] {
   if (eq <= 0) throw usageError(`--rule wants SITE=RULE, got '${text}' (sites: ${SITES.join(", ")})`);
   const site = text.slice(0, eq).trim();
   const rule = text.slice(eq + 1).trim();
-  if (!(SITES as string[]).includes(site)) throw usageError(`unknown rule site '${site}' (sites: ${SITES.join(", ")})`);
+  if (!(SITES as string[]).includes(site))
+    throw usageError(`unknown rule site '${site}' (sites: ${SITES.join(", ")})`);
   return [site as Site, checkRule(site as Site, rule)];
+}
+
+/** Several `SITE=RULE` overrides, each text possibly a comma-separated list; a site given two rules is refused. */
+export function parseRuleList(texts: readonly string[]): Partial<Record<Site, string>> {
+  const rules: Partial<Record<Site, string>> = {};
+  for (const text of texts)
+    for (const item of text
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean)) {
+      const [site, rule] = parseRuleOverride(item);
+      if (rules[site] !== undefined && rules[site] !== rule)
+        throw usageError(`--rule gives site ${site} two rules`);
+      rules[site] = rule;
+    }
+  return rules;
 }
 
 /** A rule set with some sites overridden (each override checked). */
@@ -93,7 +111,8 @@ export function withRules(base: RuleMap, overrides: Partial<Record<Site, string>
   const out: Record<Site, string> = { ...base };
   for (const [site, rule] of Object.entries(overrides)) {
     if (rule === undefined) continue;
-    if (!(SITES as string[]).includes(site)) throw usageError(`unknown rule site '${site}' (sites: ${SITES.join(", ")})`);
+    if (!(SITES as string[]).includes(site))
+      throw usageError(`unknown rule site '${site}' (sites: ${SITES.join(", ")})`);
     out[site as Site] = checkRule(site as Site, rule);
   }
   return Object.freeze(out);

@@ -13,7 +13,9 @@ function readConfig(r: ConfigReader, modelType: string): ModelConfig {
   const hiddenSize = r.size("hidden_size");
   const numHeads = r.size("num_attention_heads");
   if (hiddenSize % numHeads !== 0)
-    throw new XaitError(`${r.fileName}: hidden size ${hiddenSize} is not divisible by ${numHeads} attention heads`);
+    throw new XaitError(
+      `${r.fileName}: hidden size ${hiddenSize} is not divisible by ${numHeads} attention heads`,
+    );
   return {
     modelType,
     task: "classification",
@@ -42,7 +44,10 @@ function architecture(cfg: ModelConfig): Architecture {
   return {
     embeddings: {
       word: `${p}.embeddings.word_embeddings.weight`,
-      position: { table: `${p}.embeddings.position_embeddings.weight`, numbering: roberta ? "roberta" : "zero" },
+      position: {
+        table: `${p}.embeddings.position_embeddings.weight`,
+        numbering: roberta ? "roberta" : "zero",
+      },
       tokenType: `${p}.embeddings.token_type_embeddings.weight`,
       norm: layerNormSpec(`${p}.embeddings.LayerNorm`, H, eps),
     },
@@ -75,8 +80,18 @@ function architecture(cfg: ModelConfig): Architecture {
     }),
     finalNorm: null,
     head: roberta
-      ? { kind: "pooler", dense: torchLinear("classifier.dense", H, H), activation: "tanh", classifier: torchLinear("classifier.out_proj", H, cfg.labels.length) }
-      : { kind: "pooler", dense: torchLinear("bert.pooler.dense", H, H), activation: "tanh", classifier: torchLinear("classifier", H, cfg.labels.length) },
+      ? {
+          kind: "pooler",
+          dense: torchLinear("classifier.dense", H, H),
+          activation: "tanh",
+          classifier: torchLinear("classifier.out_proj", H, cfg.labels.length),
+        }
+      : {
+          kind: "pooler",
+          dense: torchLinear("bert.pooler.dense", H, H),
+          activation: "tanh",
+          classifier: torchLinear("classifier", H, cfg.labels.length),
+        },
     capabilities: {
       causal: false,
       masksPadding: true,
@@ -98,7 +113,9 @@ function configJSON(cfg: ModelConfig): Record<string, unknown> {
     vocab_size: cfg.vocabSize,
     ...labelKeys(cfg.labels),
     pad_token_id: cfg.padTokenId,
-    architectures: [cfg.modelType === "roberta" ? "RobertaForSequenceClassification" : "BertForSequenceClassification"],
+    architectures: [
+      cfg.modelType === "roberta" ? "RobertaForSequenceClassification" : "BertForSequenceClassification",
+    ],
     hidden_size: cfg.hiddenSize,
     num_hidden_layers: cfg.numLayers,
     num_attention_heads: cfg.numHeads,

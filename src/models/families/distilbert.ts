@@ -11,7 +11,9 @@ function readConfig(r: ConfigReader, modelType: string): ModelConfig {
   const hiddenSize = r.size("dim");
   const numHeads = r.size("n_heads");
   if (hiddenSize % numHeads !== 0)
-    throw new XaitError(`${r.fileName}: hidden size ${hiddenSize} is not divisible by ${numHeads} attention heads`);
+    throw new XaitError(
+      `${r.fileName}: hidden size ${hiddenSize} is not divisible by ${numHeads} attention heads`,
+    );
   return {
     modelType,
     task: "classification",
@@ -70,8 +72,18 @@ function architecture(cfg: ModelConfig): Architecture {
       };
     }),
     finalNorm: null,
-    head: { kind: "pooler", dense: torchLinear("pre_classifier", H, H), activation: "relu", classifier: torchLinear("classifier", H, cfg.labels.length) },
-    capabilities: { causal: false, masksPadding: true, explainedPosition: "first", maxTokens: cfg.maxPositions },
+    head: {
+      kind: "pooler",
+      dense: torchLinear("pre_classifier", H, H),
+      activation: "relu",
+      classifier: torchLinear("classifier", H, cfg.labels.length),
+    },
+    capabilities: {
+      causal: false,
+      masksPadding: true,
+      explainedPosition: "first",
+      maxTokens: cfg.maxPositions,
+    },
     hidden: H,
     vocabSize: cfg.vocabSize,
     maxPositions: cfg.maxPositions,

@@ -25,7 +25,9 @@ function readConfig(r: ConfigReader, modelType: string): ModelConfig {
   const hiddenSize = r.size("n_embd");
   const numHeads = r.size("n_head");
   if (hiddenSize % numHeads !== 0)
-    throw new XaitError(`${r.fileName}: n_embd ${hiddenSize} is not divisible by ${numHeads} attention heads`);
+    throw new XaitError(
+      `${r.fileName}: n_embd ${hiddenSize} is not divisible by ${numHeads} attention heads`,
+    );
   const task = decoderTask(r.raw);
   const eos = r.tokenId("eos_token_id", 50256);
   return {
@@ -55,7 +57,13 @@ function architecture(cfg: ModelConfig): Architecture {
   const word = `${PREFIX}wte.weight`;
   const lm = cfg.task === "causal-lm";
   const head: LinearSpec = lm
-    ? { weight: cfg.tieWordEmbeddings ? word : "lm_head.weight", bias: null, layout: "out-in", in: H, out: cfg.vocabSize }
+    ? {
+        weight: cfg.tieWordEmbeddings ? word : "lm_head.weight",
+        bias: null,
+        layout: "out-in",
+        in: H,
+        out: cfg.vocabSize,
+      }
     : torchLinear("score", H, cfg.labels.length, false);
   return {
     embeddings: {
@@ -89,7 +97,12 @@ function architecture(cfg: ModelConfig): Architecture {
     }),
     finalNorm: layerNormSpec(`${PREFIX}ln_f`, H, eps),
     head: { kind: "projection", projection: head },
-    capabilities: { causal: true, masksPadding: true, explainedPosition: "last", maxTokens: cfg.maxPositions },
+    capabilities: {
+      causal: true,
+      masksPadding: true,
+      explainedPosition: "last",
+      maxTokens: cfg.maxPositions,
+    },
     hidden: H,
     vocabSize: cfg.vocabSize,
     maxPositions: cfg.maxPositions,

@@ -20,11 +20,16 @@ function readConfig(r: ConfigReader, modelType: string): ModelConfig {
   const numHeads = r.size("num_attention_heads");
   const numKvHeads = r.size("num_key_value_heads", numHeads);
   if (numHeads % numKvHeads !== 0)
-    throw new XaitError(`${r.fileName}: ${numHeads} attention heads cannot be grouped over ${numKvHeads} key/value heads`);
+    throw new XaitError(
+      `${r.fileName}: ${numHeads} attention heads cannot be grouped over ${numKvHeads} key/value heads`,
+    );
   if (!r.has("head_dim") && hiddenSize % numHeads !== 0)
-    throw new XaitError(`${r.fileName}: hidden size ${hiddenSize} is not divisible by ${numHeads} attention heads`);
+    throw new XaitError(
+      `${r.fileName}: hidden size ${hiddenSize} is not divisible by ${numHeads} attention heads`,
+    );
   const headDim = r.has("head_dim") ? r.size("head_dim") : hiddenSize / numHeads;
-  if (headDim % 2 !== 0) throw new XaitError(`${r.fileName}: rotary embeddings need an even head_dim, got ${headDim}`);
+  if (headDim % 2 !== 0)
+    throw new XaitError(`${r.fileName}: rotary embeddings need an even head_dim, got ${headDim}`);
   if (r.has("rope_scaling"))
     throw new XaitError(
       `${r.fileName}: "rope_scaling" ${JSON.stringify(r.raw.rope_scaling).slice(0, 80)} is not supported (only plain rotary embeddings with rope_theta)`,
@@ -62,13 +67,25 @@ function readConfig(r: ConfigReader, modelType: string): ModelConfig {
 
 function architecture(cfg: ModelConfig): Architecture {
   const H = cfg.hiddenSize;
-  const rms = (name: string): NormSpec => ({ kind: "rms", weight: `${name}.weight`, bias: null, size: H, eps: cfg.normEps });
+  const rms = (name: string): NormSpec => ({
+    kind: "rms",
+    weight: `${name}.weight`,
+    bias: null,
+    size: H,
+    eps: cfg.normEps,
+  });
   const qkvBias = cfg.attentionBias ?? false;
   const oBias = cfg.modelType !== "qwen2" && qkvBias;
   const word = "model.embed_tokens.weight";
   const head: LinearSpec =
     cfg.task === "causal-lm"
-      ? { weight: cfg.tieWordEmbeddings ? word : "lm_head.weight", bias: null, layout: "out-in", in: H, out: cfg.vocabSize }
+      ? {
+          weight: cfg.tieWordEmbeddings ? word : "lm_head.weight",
+          bias: null,
+          layout: "out-in",
+          in: H,
+          out: cfg.vocabSize,
+        }
       : torchLinear("score", H, cfg.labels.length, false);
   const q = cfg.numHeads * cfg.headDim;
   const kv = cfg.numKvHeads * cfg.headDim;

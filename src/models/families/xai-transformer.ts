@@ -14,7 +14,9 @@ function readConfig(r: ConfigReader, modelType: string): ModelConfig {
   const hiddenSize = r.size("hidden_size");
   const numHeads = r.size("num_attention_heads");
   if (hiddenSize % numHeads !== 0)
-    throw new XaitError(`${r.fileName}: hidden size ${hiddenSize} is not divisible by ${numHeads} attention heads`);
+    throw new XaitError(
+      `${r.fileName}: hidden size ${hiddenSize} is not divisible by ${numHeads} attention heads`,
+    );
   return {
     modelType,
     task: "classification",
@@ -77,8 +79,18 @@ function architecture(cfg: ModelConfig): Architecture {
       mlpNorm: null,
     })),
     finalNorm: null,
-    head: { kind: "pooler", dense: torchLinear("pooler.dense", H, H), activation: "tanh", classifier: torchLinear("classifier", H, cfg.labels.length) },
-    capabilities: { causal: false, masksPadding: false, explainedPosition: "first", maxTokens: cfg.maxPositions },
+    head: {
+      kind: "pooler",
+      dense: torchLinear("pooler.dense", H, H),
+      activation: "tanh",
+      classifier: torchLinear("classifier", H, cfg.labels.length),
+    },
+    capabilities: {
+      causal: false,
+      masksPadding: false,
+      explainedPosition: "first",
+      maxTokens: cfg.maxPositions,
+    },
     hidden: H,
     vocabSize: cfg.vocabSize,
     maxPositions: cfg.maxPositions,
