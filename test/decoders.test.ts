@@ -14,6 +14,8 @@ import {
 import { ATTNLRP_RULES, LRP_RULES, embeddingGradient, explain, explainMany } from "../src/explain/index.js";
 import { Tensor, noGrad } from "../src/tensor/index.js";
 import { XaitError } from "../src/errors.js";
+import { evaluatePerturbation } from "../src/evaluate/run-perturbation.js";
+import { generateInputs, pruningInputs } from "../src/evaluate/perturbation.js";
 import {
   byteLevelTokenizerJson,
   referenceDecoderLogits,
@@ -302,4 +304,48 @@ test("decoder configs: unsupported rope_scaling, mismatched heads and shapes are
     () => modelFromFiles({ config: wrong, weights: files["model.safetensors"] }),
     /model\.layers\.0\.mlp\.gate_proj\.weight has shape \[12,8\], config wants \[16,8\]/,
   );
+});
+
+test("perturbation protocol: a kept position (a decoder's explained token) is never replaced and not counted", () => {
+  const ids = [10, 11, 12, 13, 14];
+  const R = [5, 4, 3, 2, 1];
+  const keep = 4;
+  const gen = generateInputs(ids, R, 99, 0, keep);
+  const prune = pruningInputs(ids, R, 99, 0, keep);
+  for (const input of [...gen, ...prune]) assert.equal(input[keep], 14);
+  // N = 4 other positions: at fraction 0.5 two are restored (generate) or replaced (pruning)
+  assert.deepEqual(gen[0], [99, 99, 99, 99, 14]);
+  assert.deepEqual(gen[5], [10, 11, 99, 99, 14]);
+  assert.deepEqual(gen[10], ids);
+  assert.deepEqual(prune[5], [10, 11, 99, 99, 14]);
+  assert.deepEqual(prune[10], [99, 99, 99, 99, 14]);
+});
+
+test("the perturbation evaluation runs on a decoder classifier and on next-token targets", () => {
+  const classifier = tinyDecoder("gpt2", 15, {
+    architectures: ["GPT2ForSequenceClassification"],
+    id2label: { 0: "NEG", 1: "POS" },
+  });
+  const samples = [
+    { text: "goo goo!", label: 1 },
+    { text: "Hello there", label: 0 },
+    { text: "a", label: 1 },
+  ];
+  const r = evaluatePerturbation(classifier, samples, ["lrp", "gi", "random"], { seed: 1 });
+  for (const id of ["lrp", "gi", "random"])
+    for (const v of Object.values(r.metrics[id]!))
+      assert.ok(Number.isFinite(v), `${id}: ${JSON.stringify(r.metrics[id])}`);
+  // a language model: the label is the true next token
+  const lm = tinyDecoder("llama", 15);
+  const next = evaluatePerturbation(
+    lm,
+    [
+      { text: "Hello wor", label: 108 },
+      { text: "goo", label: 33 },
+    ],
+    ["lrp", "occlusion"],
+    { seed: 1 },
+  );
+  assert.equal(next.n, 2);
+  for (const v of Object.values(next.metrics.lrp!)) assert.ok(Number.isFinite(v));
 });

@@ -26,6 +26,11 @@ export { FRACTIONS, tokensAt } from "./fractions.js";
 export interface PerturbationModel {
   unkId: number;
   padId: number;
+  /**
+   * A position never perturbed and not counted in N: a decoder's explained position (the last token,
+   * which carries the prediction). Undefined for encoders, whose [CLS] is perturbed like any token.
+   */
+  keep?: number;
   /** Logits per input, one row per input (inputs have equal length; pads are marked by padId). */
   predictBatch(inputs: number[][]): number[][];
 }
@@ -50,13 +55,18 @@ export interface PerturbationSummary {
   samples: number;
 }
 
-function nonPadPositions(ids: readonly number[], relevance: readonly number[], padId: number): number[] {
+function nonPadPositions(
+  ids: readonly number[],
+  relevance: readonly number[],
+  padId: number,
+  keep?: number,
+): number[] {
   if (ids.length !== relevance.length) {
     throw new XaitError(`perturbation: ${ids.length} tokens but ${relevance.length} relevance scores`);
   }
   const positions: number[] = [];
   ids.forEach((id, i) => {
-    if (id !== padId) positions.push(i);
+    if (id !== padId && i !== keep) positions.push(i);
   });
   return positions;
 }
@@ -82,12 +92,13 @@ export function generateInputs(
   relevance: readonly number[],
   unkId: number,
   padId: number,
+  keep?: number,
 ): number[][] {
-  const positions = nonPadPositions(ids, relevance, padId);
+  const positions = nonPadPositions(ids, relevance, padId, keep);
   const order = orderBy(positions, (i) => relevance[i], 1);
   const inputs: number[][] = [];
   for (let k = 0; k <= STEPS; k++) {
-    const input = ids.map((id) => (id === padId ? padId : unkId));
+    const input = ids.map((id, i) => (id === padId || i === keep ? id : unkId));
     const n = tokensAt(k, positions.length);
     for (let j = 0; j < n; j++) input[order[j]] = ids[order[j]];
     inputs.push(input);
@@ -104,8 +115,9 @@ export function pruningInputs(
   relevance: readonly number[],
   unkId: number,
   padId: number,
+  keep?: number,
 ): number[][] {
-  const positions = nonPadPositions(ids, relevance, padId);
+  const positions = nonPadPositions(ids, relevance, padId, keep);
   const removal = orderBy(positions, (i) => Math.abs(relevance[i]), -1);
   const inputs: number[][] = [];
   for (let k = 0; k <= STEPS; k++) {
@@ -136,8 +148,8 @@ export function perturbationCurves(
   relevance: readonly number[],
   target: number,
 ): PerturbationCurves {
-  const generate = generateInputs(ids, relevance, model.unkId, model.padId);
-  const pruning = pruningInputs(ids, relevance, model.unkId, model.padId);
+  const generate = generateInputs(ids, relevance, model.unkId, model.padId, model.keep);
+  const pruning = pruningInputs(ids, relevance, model.unkId, model.padId, model.keep);
   const logits = model.predictBatch([...generate, ...pruning]);
   if (logits.length !== 2 * (STEPS + 1)) {
     throw new XaitError(

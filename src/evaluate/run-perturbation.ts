@@ -140,9 +140,12 @@ function sampleModel(
     throw new XaitError("the tokenizer has no unknown, pad or end-of-text token to replace tokens with");
   const pad = paddingToken(tok.special, model.config.padTokenId);
   const ids = Array.from(sample.ids);
+  // a decoder's explained position carries the prediction: it is never perturbed
+  const keep =
+    model.capabilities.explainedPosition === "last" ? model.explainedPositions(sample)[0] : undefined;
   const unique = new Map<string, number[]>();
   for (const R of relevances)
-    for (const input of [...generateInputs(ids, R, unk, pad), ...pruningInputs(ids, R, unk, pad)])
+    for (const input of [...generateInputs(ids, R, unk, pad, keep), ...pruningInputs(ids, R, unk, pad, keep)])
       unique.set(input.join(","), input);
   const inputs = [...unique.values()];
   const logits = perturbedLogits(model, sample, inputs);
@@ -152,6 +155,7 @@ function sampleModel(
     model: {
       unkId: unk,
       padId: pad,
+      ...(keep !== undefined ? { keep } : {}),
       predictBatch: (batch) =>
         batch.map((input) => {
           const y = table.get(input.join(","));
