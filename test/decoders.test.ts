@@ -14,11 +14,13 @@ import {
 import { ATTNLRP_RULES, LRP_RULES, embeddingGradient, explain, explainMany } from "../src/explain/index.js";
 import { Tensor, noGrad } from "../src/tensor/index.js";
 import { XaitError } from "../src/errors.js";
+import { replacementToken, tokenizerFromJSON } from "../src/tokenize/index.js";
 import { evaluatePerturbation } from "../src/evaluate/run-perturbation.js";
 import { generateInputs, pruningInputs } from "../src/evaluate/perturbation.js";
 import {
   byteLevelTokenizerJson,
   referenceDecoderLogits,
+  sentencePieceTokenizerJson,
   tinyDecoder,
   tinyDecoderConfig,
   tinyTokenizer,
@@ -348,4 +350,18 @@ test("the perturbation evaluation runs on a decoder classifier and on next-token
   );
   assert.equal(next.n, 2);
   for (const v of Object.values(next.metrics.lrp!)) assert.ok(Number.isFinite(v));
+});
+
+test("a SentencePiece-style tokenizer (byte fallback, <s> template) works with a Llama model", () => {
+  const tok = tokenizerFromJSON(sentencePieceTokenizerJson());
+  const e = tok.encode("hello wörld 👋");
+  assert.equal(e.tokens[0], "<s>");
+  assert.ok(e.tokens.includes("<0xC3>"), "ö falls back to bytes");
+  assert.equal(tok.decode(e.ids.slice(1)), "hello wörld 👋");
+  const base = tinyDecoder("llama", 16, { vocab_size: 280 });
+  const m = new TransformerModel(base.config, base.params, tok);
+  const r = explain(m, "hello world", { methods: ["lrp", "occlusion"] });
+  assert.deepEqual(r.tokens, ["<s>", "▁hello", "▁world"]);
+  assert.equal(r.explanations.lrp!.attributions.length, 3);
+  assert.equal(replacementToken(tok.special), 0, "occlusion replaces by <unk>");
 });
