@@ -1,30 +1,38 @@
 /** Reading and writing model folders on disk (Node). Writes are atomic: a temporary folder renamed into place. */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { XaitError } from "../errors.js";
+import { readJsonFileText, readRegularFile, readTextFile } from "../json-file-node.js";
 import type { SafetensorsWriteDtype } from "./safetensors.js";
 import { modelFromFiles, modelToFiles } from "./folder.js";
 import type { SequenceClassifier } from "./model.js";
 
-function readText(dir: string, name: string): string | undefined {
+/** Caps on the files of a model folder: config.json is small, tokenizer.json and vocab.txt at most tens of MB. */
+const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+const MAX_TOKENIZER_BYTES = 128 * 1024 * 1024;
+
+/** The text of a folder's file when it exists (BOM dropped; JSON files depth-checked); only regular files, capped. */
+function readText(dir: string, name: string, maxBytes: number): string | undefined {
   const p = join(dir, name);
-  return existsSync(p) ? readFileSync(p, "utf8") : undefined;
+  if (!existsSync(p)) return undefined;
+  return name.endsWith(".json") ? readJsonFileText(p, p, maxBytes) : readTextFile(p, p, maxBytes);
 }
 
 /** Load a model folder: config.json, model.safetensors, tokenizer.json (or vocab.txt). */
 export function loadModel(dir: string, warn: (msg: string) => void = (m) => process.stderr.write(`warning: ${m}\n`)): SequenceClassifier {
   if (!existsSync(dir)) throw new XaitError(`model folder ${dir} does not exist`);
   if (!statSync(dir).isDirectory()) throw new XaitError(`model path ${dir} is not a folder`);
-  const config = readText(dir, "config.json");
+  const config = readText(dir, "config.json", MAX_CONFIG_BYTES);
   if (config === undefined) throw new XaitError(`model folder ${dir} has no config.json`);
   const weightsPath = join(dir, "model.safetensors");
   if (!existsSync(weightsPath)) throw new XaitError(`model folder ${dir} has no model.safetensors`);
-  const tokenizerJson = readText(dir, "tokenizer.json");
-  const vocabTxt = tokenizerJson === undefined ? readText(dir, "vocab.txt") : undefined;
+  const tokenizerJson = readText(dir, "tokenizer.json", MAX_TOKENIZER_BYTES);
+  const vocabTxt = tokenizerJson === undefined ? readText(dir, "vocab.txt", MAX_TOKENIZER_BYTES) : undefined;
   if (tokenizerJson === undefined && vocabTxt === undefined)
     throw new XaitError(`model folder ${dir} has neither tokenizer.json nor vocab.txt`);
+  const weights = readRegularFile(weightsPath, weightsPath);
   try {
-    return modelFromFiles({ config, weights: new Uint8Array(readFileSync(weightsPath)), tokenizerJson, vocabTxt }, warn);
+    return modelFromFiles({ config, weights, tokenizerJson, vocabTxt }, warn);
   } catch (e) {
     if (e instanceof XaitError) throw new XaitError(`${dir}: ${e.message}`, e.exitCode);
     throw e;
