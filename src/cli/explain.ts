@@ -7,7 +7,14 @@ import { chooseColorMode, renderTerminal } from "../report/terminal.js";
 import { renderHtml } from "../report/html.js";
 import { initBackend } from "../tensor/backends.js";
 import { registerCommand } from "./commands.js";
-import { DEFAULT_MODEL, modelDir, numberFlag, readStdinLines, writeFileAtomic } from "./io.js";
+import {
+  checkOutputFile,
+  DEFAULT_MODEL,
+  modelDir,
+  numberFlag,
+  readStdinLines,
+  writeFileAtomic,
+} from "./io.js";
 
 const HELP = `Usage: xait explain [options] TEXT…
 
@@ -20,8 +27,8 @@ Options:
                     ${METHOD_IDS.join(", ")}
   --target C        class index or label to explain (default: the predicted class)
   --pair TEXT       second text of a text pair
-  --gamma G         LRP-γ on the encoder's linear layers for lrp, lrp-ah, attnlrp (default 0)
-  --steps N         Integrated Gradients steps (default 50)
+  --gamma G         LRP-γ on the encoder's linear layers for lrp, lrp-ah, attnlrp (0 to 1000; default 0)
+  --steps N         Integrated Gradients steps (1 to 10000; default 50)
   --seed S          seed of the random baseline (default 0)
   --json            print one JSON object per text (nothing else on stdout)
   --html FILE       also write a self-contained HTML report
@@ -57,7 +64,8 @@ async function run(argv: string[]): Promise<number> {
   const steps = numberFlag("steps", values.steps, { integer: true, min: 1 });
   const seed = numberFlag("seed", values.seed, { integer: true });
   const threads = numberFlag("threads", values.threads, { integer: true, min: 1 });
-  const texts = positionals.length ? positionals : readStdinLines();
+  if (values.html !== undefined) checkOutputFile("--html", values.html);
+  const texts = positionals.length ? positionals : await readStdinLines();
   if (texts.length === 0)
     throw usageError("no text to explain (give TEXT arguments or lines on stdin; see xait explain --help)");
   for (const t of texts) if (!t.trim()) throw usageError("empty text: nothing to explain");

@@ -34,7 +34,24 @@ export function usage(): string {
   return USAGE.replace("{commands}", list);
 }
 
+/**
+ * A closed stdout or stderr (`xait explain --json … | head -1`) ends the run quietly with exit 0, as
+ * a SIGPIPE would, instead of an unhandled EPIPE with a stack trace.
+ */
+function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  if (stream.listenerCount("error") > 0) return;
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(0);
+    process.stderr.write(
+      `error: ${stream === process.stdout ? "stdout" : "stderr"}: ${err.message.split("\n")[0]}\n`,
+    );
+    process.exit(1);
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
+  endQuietlyOnClosedPipe(process.stdout);
+  endQuietlyOnClosedPipe(process.stderr);
   try {
     const [first, ...rest] = argv;
     if (first === undefined || first === "-h" || first === "--help" || first === "help") {
