@@ -60,7 +60,9 @@ export function readSafetensors(
 ): Map<string, SafetensorsTensor> {
   const header = parseHeader(bytes, fileName);
   const tensors = new Map<string, SafetensorsTensor>();
-  for (const entry of header.entries) {
+  // In the order of the data (as written), not of the header's keys: JSON objects put integer-like keys first.
+  const inFileOrder = [...header.entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  for (const entry of inFileOrder) {
     const start = header.dataStart + entry.begin;
     const count = entry.shape.reduce((a, b) => a * b, 1);
     const data = decode(bytes, start, count, entry.dtype);

@@ -45,6 +45,7 @@ export function tokenizerFromJSON(json: string, fileName = "tokenizer.json"): To
 /** Builds a tokenizer from a tokenizer.json object (the object is copied, not kept). */
 export function tokenizerFromObject(json: TokenizerJSON, fileName = "tokenizer.json"): Tokenizer {
   checkModelSection(json.model, fileName);
+  checkAddedTokens(json.added_tokens, fileName);
   const complete: Record<string, unknown> = {};
   for (const key of TOP_LEVEL_KEYS) complete[key] = json[key] ?? null;
   complete.version ??= "1.0";
@@ -125,6 +126,30 @@ function checkModelSection(model: Record<string, unknown>, fileName: string): vo
   }
 }
 
+/** `added_tokens`, when given: an array of {id, content} with an integer id from 0 and a non-empty string. */
+function checkAddedTokens(added: unknown, fileName: string): void {
+  if (added == null) return;
+  if (!Array.isArray(added))
+    throw new XaitError(`${fileName}: cannot be loaded: "added_tokens" must be an array`);
+  added.forEach((t: unknown, i) => {
+    const { id, content } = (t ?? {}) as Record<string, unknown>;
+    if (
+      t === null ||
+      typeof t !== "object" ||
+      !Number.isSafeInteger(id) ||
+      (id as number) < 0 ||
+      (id as number) >= 2 ** 31
+    )
+      throw new XaitError(
+        `${fileName}: cannot be loaded: "added_tokens" entry ${i} needs an integer "id" from 0`,
+      );
+    if (typeof content !== "string" || content === "")
+      throw new XaitError(
+        `${fileName}: cannot be loaded: "added_tokens" entry ${i} needs a non-empty string "content"`,
+      );
+  });
+}
+
 /** The sections the library reads besides the model, each of which may be left out (null). */
 const OPTIONAL_SECTIONS = [
   "normalizer",
@@ -143,7 +168,10 @@ const OPTIONAL_SECTIONS = [
 function loadError(e: unknown, complete: Record<string, unknown>, fileName: string): XaitError {
   const internal =
     !(e instanceof Error) || e instanceof TypeError || e instanceof RangeError || e instanceof SyntaxError;
-  const reason = internal ? "" : `: ${oneLine((e as Error).message, 120)}`;
+  // The library names a missing field "undefined"; say "(missing)".
+  const reason = internal
+    ? ""
+    : `: ${oneLine((e as Error).message, 120).replace(/\bundefined\b/g, "(missing)")}`;
   const bare: Record<string, unknown> = { ...complete, added_tokens: [] };
   for (const key of OPTIONAL_SECTIONS) if (key !== "added_tokens") bare[key] = null;
   const loads = (json: Record<string, unknown>): boolean => {
@@ -157,9 +185,23 @@ function loadError(e: unknown, complete: Record<string, unknown>, fileName: stri
   const culprit = !loads(bare)
     ? "model"
     : OPTIONAL_SECTIONS.find((key) => !loads({ ...bare, [key]: complete[key] }));
-  return new XaitError(
-    `${fileName}: cannot be loaded: the "${culprit ?? "model"}" section is malformed${reason}`,
-  );
+  const section = culprit === undefined ? undefined : complete[culprit];
+  let problem: string;
+  if (culprit === undefined) problem = `its sections do not fit together${reason}`;
+  else if (culprit === "added_tokens" && !Array.isArray(section)) problem = `"added_tokens" must be an array`;
+  else if (
+    culprit !== "added_tokens" &&
+    (section === null || typeof section !== "object" || Array.isArray(section))
+  )
+    problem = `the "${culprit}" section must be an object`;
+  else if (
+    culprit !== "added_tokens" &&
+    culprit !== "model" &&
+    typeof (section as Record<string, unknown>).type !== "string"
+  )
+    problem = `the "${culprit}" section has no "type"`;
+  else problem = `the "${culprit}" section is malformed${reason}`;
+  return new XaitError(`${fileName}: cannot be loaded: ${problem}`);
 }
 
 /** A Tokenizer backed by @huggingface/tokenizers, adding truncation and token types for pairs. */
