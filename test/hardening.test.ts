@@ -290,3 +290,71 @@ test("a closed stdout ends the run quietly (was an unhandled EPIPE with a stack 
   assert.equal(readFileSync(err, "utf8"), "");
   assert.equal(readFileSync(rc, "utf8").trim(), "0");
 });
+
+// ---------------------------------------------------------------------------------------------
+// The helpers behind the fixes, in-process
+
+test("readStdinLines joins chunks split anywhere, drops empty lines and CRs, and caps the bytes", async () => {
+  const { Readable } = await import("node:stream");
+  const { readStdinLines } = await import("../src/cli/io.js");
+  const text = "a good film\r\n\n  the plot is thin  \nnaïve ending";
+  const bytes = Buffer.from(text);
+  // Chunks split inside lines and inside the two bytes of "ï".
+  const chunks = [bytes.subarray(0, 3), bytes.subarray(3, 35), bytes.subarray(35, 37), bytes.subarray(37)];
+  assert.deepEqual(await readStdinLines(Readable.from(chunks)), [
+    "a good film",
+    "the plot is thin",
+    "naïve ending",
+  ]);
+  assert.deepEqual(await readStdinLines(Readable.from([])), []);
+  await assert.rejects(
+    readStdinLines(Readable.from([Buffer.alloc(600, 0x61), Buffer.alloc(600, 0x61)]), 1000),
+    /^XaitError: stdin holds more than 1000 bytes/,
+  );
+});
+
+test("parseJsonText: BOM dropped, depth counted outside strings only, size capped, one-line errors", async () => {
+  const { jsonDepth, parseJsonText, MAX_JSON_DEPTH } = await import("../src/json-file.js");
+  assert.deepEqual(parseJsonText('\uFEFF{"a":[1,{"b":2}]}', "x.json"), { a: [1, { b: 2 }] });
+  assert.equal(jsonDepth('{"a":[1,{"b":2}]}'), 3);
+  assert.equal(jsonDepth('["[[[[", "\\"[[[", {"k]]": "{{"}]'), 2);
+  assert.equal(jsonDepth("[]".repeat(5)), 1);
+  const deep = "[".repeat(MAX_JSON_DEPTH) + "]".repeat(MAX_JSON_DEPTH);
+  assert.equal((parseJsonText(deep, "x.json") as unknown[]).length, 1);
+  assert.throws(
+    () => parseJsonText("[" + deep + "]", "x.json"),
+    /^XaitError: x\.json: arrays and objects nested more than 256/,
+  );
+  assert.throws(
+    () => parseJsonText("[1,2,3]", "x.json", 5),
+    /^XaitError: x\.json: 7 characters, more than the 5 xait reads$/,
+  );
+  assert.throws(
+    () => parseJsonText('{"a":\n\n 1,,}', "x.json"),
+    (e: unknown) =>
+      e instanceof Error && /^x\.json: not valid JSON \(/.test(e.message) && !e.message.includes("\n"),
+  );
+});
+
+test("readRegularFile refuses devices, FIFOs and folders before reading, and files over the cap", async () => {
+  const { readRegularFile, readJsonFileText } = await import("../src/json-file-node.js");
+  const dir = join(root, "files");
+  mkdirSync(dir);
+  const file = join(dir, "ten.json");
+  writeFileSync(file, '\uFEFF["1234"]');
+  assert.deepEqual(readJsonFileText(file, "ten.json"), '["1234"]');
+  assert.throws(
+    () => readRegularFile(file, "ten.json", 9),
+    /^XaitError: ten\.json is 11 bytes, more than the 9 bytes xait reads$/,
+  );
+  assert.equal(readRegularFile(file, "ten.json", 11).length, 11);
+  assert.throws(() => readRegularFile("/dev/zero", "zero"), /^XaitError: zero is not a regular file/);
+  const link = join(dir, "link");
+  symlinkSync("/dev/zero", link);
+  assert.throws(() => readRegularFile(link, "link"), /^XaitError: link is not a regular file/);
+  const fifo = join(dir, "fifo");
+  assert.equal(spawnSync("mkfifo", [fifo]).status, 0);
+  assert.throws(() => readRegularFile(fifo, "fifo"), /^XaitError: fifo is not a regular file/);
+  assert.throws(() => readRegularFile(dir, "dir"), /^XaitError: dir is a folder, not a file$/);
+  assert.throws(() => readRegularFile(join(dir, "nope"), "nope"), /^XaitError: nope does not exist$/);
+});
