@@ -1,5 +1,6 @@
 /** The `xait` command line: dispatch to a command, print errors as one line, map them to exit codes. */
 import { XaitError } from "../errors.js";
+import { oneLine } from "../json-file.js";
 import { VERSION } from "../version.js";
 import { commands, type Command } from "./commands.js";
 import "./explain.js";
@@ -89,7 +90,7 @@ export async function main(argv: string[]): Promise<number> {
 export function reportError(err: unknown): number {
   const debug = process.env.XAIT_DEBUG === "1";
   if (err instanceof XaitError) {
-    process.stderr.write(`error: ${err.message}\n`);
+    process.stderr.write(`error: ${oneLine(err.message, 2000)}\n`);
     if (debug && err.stack) process.stderr.write(err.stack + "\n");
     return err.exitCode;
   }

@@ -1,9 +1,8 @@
 /**
- * The worker side of the fuzz sandbox: runs one parser on one input and reports what came back — a
- * value, or the error's class and message. The heap and stack of this thread are capped by the
- * sandbox, so an unbounded allocation ends the worker instead of the test process.
+ * The child side of the fuzz sandbox: runs one parser on one input and reports what came back — a
+ * value, or the error's class and message. The heap of this process is capped by the sandbox, so an
+ * unbounded allocation ends this process instead of the test run.
  */
-import { parentPort } from "node:worker_threads";
 import { XaitError } from "../../src/errors.js";
 import { parseConfig } from "../../src/models/config.js";
 import { readSafetensors } from "../../src/models/safetensors.js";
@@ -42,7 +41,7 @@ function run(target: FuzzTarget, input: unknown): unknown {
   return { modelType: c.modelType, labels: c.labels.length, layers: c.numLayers, hidden: c.hiddenSize };
 }
 
-parentPort!.on("message", ({ id, target, input }: { id: number; target: FuzzTarget; input: unknown }) => {
+process.on("message", ({ id, target, input }: { id: number; target: FuzzTarget; input: unknown }) => {
   let outcome: FuzzOutcome;
   try {
     outcome = { kind: "value", value: run(target, input) };
@@ -54,5 +53,5 @@ parentPort!.on("message", ({ id, target, input }: { id: number; target: FuzzTarg
       message: e instanceof Error ? e.message : String(e),
     };
   }
-  parentPort!.postMessage({ id, outcome });
+  process.send!({ id, outcome });
 });
