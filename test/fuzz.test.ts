@@ -392,6 +392,23 @@ test("fuzz tokenizer.json: a tokenizer whose ids are in its vocabulary, or a one
 // ---------------------------------------------------------------------------------------------
 // config.json (through parseConfig, as a black box)
 
+/** An example input shown briefly: the top-level keys whose values differ from `base`, or the text's start. */
+function differences(text: string, base: Record<string, Json>): string {
+  let o: unknown;
+  try {
+    o = JSON.parse(text.replace(/^\uFEFF/, ""));
+  } catch {
+    o = undefined;
+  }
+  if (o === null || typeof o !== "object" || Array.isArray(o))
+    return text.length > 80 ? text.slice(0, 79) + "…" : text;
+  const changed = Object.entries(o as Record<string, Json>)
+    .filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(base[k]))
+    .map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v).slice(0, 40)}`);
+  const removed = Object.keys(base).filter((k) => !(k in (o as object)));
+  return `{${changed.join(", ")}}${removed.length ? ` without ${removed.join(", ")}` : ""}`;
+}
+
 test(
   "fuzz config.json: parseConfig returns a config or refuses in one line, in bounded memory",
   {
@@ -434,7 +451,7 @@ test(
         .replace(/-?\d+(\.\d+)?(e[+-]?\d+)?/g, "N")
         .replace(/(["']).*$/, "…")
         .slice(0, 100);
-      if (!found.has(kind)) found.set(kind, text.length > 160 ? text.slice(0, 159) + "…" : text);
+      if (!found.has(kind)) found.set(kind, differences(text, bundled));
     });
     for (const [kind, example] of found) t.diagnostic(`breach: ${kind} — e.g. ${JSON.stringify(example)}`);
     assert.equal(found.size, 0, `${found.size} kind(s) of breach: ${[...found.keys()].join(" | ")}`);
