@@ -378,3 +378,25 @@ test("NaN or infinite weights are refused naming the tensor, for F32, F16 and BF
   const largestBf16 = new Float32Array(new Uint32Array([0x7f7f0000]).buffer)[0];
   assert.equal(readSafetensors(half("BF16", [0x7f7f])).get("w")?.data[0], largestBf16);
 });
+
+test("the writer refuses values it could not read back: NaN, ±Infinity, and F16 overflow", () => {
+  const one = (x: number) => [{ name: "w", shape: [2], data: Float32Array.of(0, x) }];
+  const refusesToWrite = (x: number, dtype: "F32" | "F16", pattern: RegExp) =>
+    assert.throws(
+      () => writeSafetensors(one(x), dtype),
+      (e: unknown) => e instanceof XaitError && pattern.test(e.message),
+    );
+  refusesToWrite(NaN, "F32", /tensor w holds a non-finite value \(NaN\) at index 1; not written/);
+  refusesToWrite(-Infinity, "F16", /non-finite value \(-Infinity\)/);
+  refusesToWrite(65520, "F16", /tensor w holds 65520 at index 1, beyond F16's range/);
+  refusesToWrite(-1e6, "F16", /beyond F16's range/);
+  // 65519 rounds down to 65504, the largest half; F32 takes any finite float.
+  assert.deepEqual(
+    readSafetensors(writeSafetensors(one(65519), "F16")).get("w")?.data,
+    Float32Array.of(0, 65504),
+  );
+  assert.deepEqual(
+    readSafetensors(writeSafetensors(one(3e38), "F32")).get("w")?.data,
+    Float32Array.of(0, 3e38),
+  );
+});

@@ -117,6 +117,7 @@ export function writeSafetensors(
         `safetensors: tensor ${t.name} has shape [${t.shape.join(",")}] (${count} values) but ${t.data.length} values`,
       );
     }
+    checkWritable(t.name, t.data, dtype);
     const end = offset + count * size;
     header[t.name] = { dtype, shape: [...t.shape], data_offsets: [offset, end] };
     offset = end;
@@ -220,6 +221,28 @@ function checkLayout(entries: HeaderEntry[], dataLength: number, fail: (problem:
     fail(
       `the tensors end at byte ${end} of the data section but the file has ${dataLength} bytes after the header (${dataLength - end} extra): header length field wrong or bytes appended?`,
     );
+  }
+}
+
+/** Largest value that F16 rounds to a finite number (65504 and everything rounding down to it). */
+const F16_LIMIT = 65520;
+
+/**
+ * Throws naming the tensor when a value cannot be written as one xait will read back: NaN, ±Infinity,
+ * or (F16) a magnitude that rounds to infinity. A diverged training run thus cannot replace a good
+ * model folder with a file that loading refuses.
+ */
+function checkWritable(name: string, data: Float32Array, dtype: SafetensorsWriteDtype): void {
+  const limit = dtype === "F16" ? F16_LIMIT : Infinity;
+  for (let i = 0; i < data.length; i++) {
+    const x = data[i]!;
+    if (!(Math.abs(x) < limit)) {
+      throw new XaitError(
+        Number.isFinite(x)
+          ? `safetensors: tensor ${name} holds ${x} at index ${i}, beyond F16's range (±65504); write F32`
+          : `safetensors: tensor ${name} holds a non-finite value (${x}) at index ${i}; not written`,
+      );
+    }
   }
 }
 
