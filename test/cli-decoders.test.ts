@@ -83,7 +83,7 @@ test("bad input on decoders and rules: one-line usage errors", () => {
       /unknown rule 'detach' for site head\.activation \(rules: gradient, identity\)/,
     ],
     [["--model", bert, "--rule", "pooler=identity", "good"], /unknown rule site 'pooler'/],
-    [["--model", bert, "--rule", "linear=gamma:-1", "good"], /γ must be a number from 0 to 1e6/],
+    [["--model", bert, "--rule", "linear=gamma:-1", "good"], /γ must be a number from 0 to 1000/],
     [
       ["--model", bert, "--method", "occlusion", "--rule", "mlp.gate=detach", "good"],
       /--rule changes the rule-set methods/,

@@ -126,6 +126,8 @@ test("F16 special values: zeros, subnormals, largest, inf, nan", () => {
   halves.forEach((h, i) => new DataView(data.buffer).setUint16(2 * i, h, true));
   const got = readSafetensors(
     rawFile({ h: { dtype: "F16", shape: [halves.length], data_offsets: [0, data.length] } }, data),
+    "h.safetensors",
+    { allowNonFinite: true },
   ).get("h")!.data;
   assert.equal(got[0], Math.fround(2 ** -24));
   assert.ok(Object.is(got[1], -0));
@@ -166,6 +168,8 @@ test("BF16 decode of hand-made bytes", () => {
   bits.forEach((b, i) => new DataView(data.buffer).setUint16(2 * i, b, true));
   const got = readSafetensors(
     rawFile({ b: { dtype: "BF16", shape: [2, 3], data_offsets: [0, data.length] } }, data),
+    "b.safetensors",
+    { allowNonFinite: true },
   ).get("b")!;
   assert.deepEqual(got.shape, [2, 3]);
   assert.equal(got.data[0], 1);
@@ -239,7 +243,7 @@ test("refuses malformed files with a message naming the file and the problem", (
 test("accepts an empty header, trailing spaces and zero-length tensors", () => {
   assert.equal(readSafetensors(rawFile(null, new Uint8Array(0), "{}")).size, 0);
   const read = readSafetensors(
-    rawFile(null, new Uint8Array(8), '{"z":{"dtype":"BF16","shape":[2,0],"data_offsets":[0,0]}}   '),
+    rawFile(null, new Uint8Array(0), '{"z":{"dtype":"BF16","shape":[2,0],"data_offsets":[0,0]}}   '),
   );
   assert.deepEqual(read.get("z"), { shape: [2, 0], data: new Float32Array(0) });
 });
@@ -283,4 +287,116 @@ test("random byte mutations either parse or throw XaitError", () => {
     }
   }
   assert.ok(parsed > 0 && refused > 0, `parsed ${parsed}, refused ${refused}`);
+});
+
+/** A float32 tensor's raw little-endian bytes. */
+function f32Bytes(...xs: number[]): Uint8Array {
+  return new Uint8Array(Float32Array.from(xs).buffer);
+}
+
+test("the data section must be the tensors' bytes exactly: from 0, no gaps, nothing after the last", () => {
+  const twelve = new Uint8Array(12);
+  refuses(
+    rawFile({ t: { dtype: "F32", shape: [2], data_offsets: [4, 12] } }, twelve),
+    /the first tensor t begins at byte 4 of the data section, not 0/,
+  );
+  refuses(
+    rawFile(
+      {
+        a: { dtype: "F32", shape: [1], data_offsets: [0, 4] },
+        b: { dtype: "F32", shape: [1], data_offsets: [8, 12] },
+      },
+      twelve,
+    ),
+    /4 bytes between tensors a \[0,4\] and b \[8,12\] belong to no tensor/,
+  );
+  refuses(
+    rawFile({ t: { dtype: "F32", shape: [2], data_offsets: [0, 8] } }, twelve),
+    /the tensors end at byte 8 of the data section but the file has 12 bytes after the header \(4 extra\)/,
+  );
+  refuses(rawFile({}, new Uint8Array(1)), /end at byte 0 .* 1 bytes after the header/);
+  // Listed out of order in the header but contiguous once sorted: accepted, as by the reference reader.
+  const read = readSafetensors(
+    rawFile(
+      {
+        b: { dtype: "F32", shape: [1], data_offsets: [8, 12] },
+        e: { dtype: "F16", shape: [0], data_offsets: [12, 12] },
+        a: { dtype: "F32", shape: [2], data_offsets: [0, 8] },
+      },
+      f32Bytes(1, 2, 3),
+    ),
+  );
+  assert.deepEqual(read.get("a")?.data, Float32Array.of(1, 2));
+  assert.deepEqual(read.get("b")?.data, Float32Array.of(3));
+  assert.deepEqual(read.get("e")?.data, new Float32Array(0));
+});
+
+test("a header length field 4 bytes short (trailing spaces keep the JSON valid) is refused, not shifted", () => {
+  const good = writeSafetensors(sample(), "F32");
+  const view = new DataView(good.buffer, good.byteOffset);
+  const n = view.getUint32(0, true);
+  const text = new TextDecoder().decode(good.subarray(8, 8 + n));
+  // Make room: the header gets 4 more trailing spaces, then the length field is left at the old value.
+  const padded = rawFile(null, good.subarray(8 + n), text + "    ");
+  new DataView(padded.buffer).setUint32(0, n, true);
+  assert.doesNotThrow(
+    () => JSON.parse(new TextDecoder().decode(padded.subarray(8, 8 + n))),
+    "still valid JSON",
+  );
+  refuses(padded, /but the file has \d+ bytes after the header \(4 extra\)/);
+  // The same file with the right length reads back exactly.
+  new DataView(padded.buffer).setUint32(0, n + 4, true);
+  assert.deepEqual(readSafetensors(padded).get("encoder.weight")?.data, sample()[0]!.data);
+});
+
+test("bytes appended after the last tensor are refused", () => {
+  const good = writeSafetensors(sample(), "F16");
+  const longer = new Uint8Array(good.length + 3);
+  longer.set(good);
+  refuses(longer, /\(3 extra\): header length field wrong or bytes appended\?/);
+});
+
+test("NaN or infinite weights are refused naming the tensor, for F32, F16 and BF16", () => {
+  const f32 = rawFile(
+    {
+      ok: { dtype: "F32", shape: [1], data_offsets: [0, 4] },
+      "layer.3.weight": { dtype: "F32", shape: [2], data_offsets: [4, 12] },
+    },
+    f32Bytes(1, 0.5, NaN),
+  );
+  refuses(f32, /tensor layer\.3\.weight holds a non-finite value \(NaN\) at index 1/);
+  const half = (dtype: string, bits: number[]) => {
+    const data = new Uint8Array(bits.length * 2);
+    bits.forEach((b, i) => new DataView(data.buffer).setUint16(2 * i, b, true));
+    return rawFile({ w: { dtype, shape: [bits.length], data_offsets: [0, data.length] } }, data);
+  };
+  refuses(half("F16", [0x3c00, 0x7c00]), /tensor w holds a non-finite value \(Infinity\) at index 1/);
+  refuses(half("F16", [0xfc00]), /tensor w holds a non-finite value \(-Infinity\) at index 0/);
+  refuses(half("BF16", [0x3f80, 0x3f80, 0x7fc0]), /tensor w holds a non-finite value \(NaN\) at index 2/);
+  // The largest finite values are fine.
+  assert.deepEqual(readSafetensors(half("F16", [0x7bff])).get("w")?.data, Float32Array.of(65504));
+  const largestBf16 = new Float32Array(new Uint32Array([0x7f7f0000]).buffer)[0];
+  assert.equal(readSafetensors(half("BF16", [0x7f7f])).get("w")?.data[0], largestBf16);
+});
+
+test("the writer refuses values it could not read back: NaN, ±Infinity, and F16 overflow", () => {
+  const one = (x: number) => [{ name: "w", shape: [2], data: Float32Array.of(0, x) }];
+  const refusesToWrite = (x: number, dtype: "F32" | "F16", pattern: RegExp) =>
+    assert.throws(
+      () => writeSafetensors(one(x), dtype),
+      (e: unknown) => e instanceof XaitError && pattern.test(e.message),
+    );
+  refusesToWrite(NaN, "F32", /tensor w holds a non-finite value \(NaN\) at index 1; not written/);
+  refusesToWrite(-Infinity, "F16", /non-finite value \(-Infinity\)/);
+  refusesToWrite(65520, "F16", /tensor w holds 65520 at index 1, beyond F16's range/);
+  refusesToWrite(-1e6, "F16", /beyond F16's range/);
+  // 65519 rounds down to 65504, the largest half; F32 takes any finite float.
+  assert.deepEqual(
+    readSafetensors(writeSafetensors(one(65519), "F16")).get("w")?.data,
+    Float32Array.of(0, 65504),
+  );
+  assert.deepEqual(
+    readSafetensors(writeSafetensors(one(3e38), "F32")).get("w")?.data,
+    Float32Array.of(0, 3e38),
+  );
 });

@@ -10,6 +10,7 @@ import { noGrad } from "../tensor/index.js";
 import { backendInfo, benchGemm, initBackend } from "../tensor/backends.js";
 import { registerCommand } from "./commands.js";
 import { numberFlag } from "./io.js";
+import { usageError } from "../errors.js";
 
 const HELP = `Usage: xait bench [--json] [--threads N] [--reps N] [--seq N,…]
 
@@ -25,8 +26,8 @@ warm-up.
 Options:
   --json       print exactly one JSON object
   --threads N  worker threads (default: all cores; XAIT_THREADS)
-  --reps N     timed repetitions [5]
-  --seq LIST   sequence lengths [128,512]
+  --reps N     timed repetitions, 1 to 1000 [5]
+  --seq LIST   up to 8 sequence lengths, each 2 to 512 [128,512]
 
 Examples:
   xait bench
@@ -129,7 +130,9 @@ async function run(argv: string[]): Promise<number> {
   });
   const threads = numberFlag("threads", values.threads, { integer: true, min: 1 });
   const reps = numberFlag("reps", values.reps, { integer: true, min: 1 })!;
-  const seqs = values.seq!.split(",").map((s) => numberFlag("seq", s, { integer: true, min: 2, max: 512 })!);
+  const seqList = values.seq!.split(",");
+  if (seqList.length > 8) throw usageError(`--seq takes at most 8 lengths, got ${seqList.length}`);
+  const seqs = seqList.map((s) => numberFlag("seq", s, { integer: true, min: 2, max: 512 })!);
   await initBackend({ threads });
   const info = backendInfo();
   const log = (m: string) => {

@@ -56,7 +56,14 @@ export const METHOD_FLAGS = {
     help: `explanation methods or "all"; -M leaves M out, e.g. all,-attention-flow:\n${METHOD_IDS.slice(0, 7).join(", ")},\n${METHOD_IDS.slice(7).join(", ")}`,
   },
   method: { kind: "string", value: "M[,M…]", help: "the same as --methods" },
-  gamma: { kind: "number", value: "G", min: 0, max: 1e6, default: 0, help: "LRP-γ for lrp, lrp-ah, attnlrp" },
+  gamma: {
+    kind: "number",
+    value: "G",
+    min: 0,
+    max: 1000,
+    default: 0,
+    help: "LRP-γ for lrp, lrp-ah, attnlrp",
+  },
   rule: {
     kind: "string",
     value: "SITE=RULE[,…]",

@@ -17,7 +17,14 @@ import { renderHtml } from "../report/html.js";
 import { explanationJSON } from "../report/json.js";
 import { initBackend } from "../tensor/backends.js";
 import { registerCommand } from "./commands.js";
-import { DEFAULT_MODEL, modelDir, numberFlag, readStdinLines, writeFileAtomic } from "./io.js";
+import {
+  checkOutputFile,
+  DEFAULT_MODEL,
+  modelDir,
+  numberFlag,
+  readStdinLines,
+  writeFileAtomic,
+} from "./io.js";
 
 const HELP = `Usage: xait explain [options] TEXT…
 
@@ -37,8 +44,8 @@ Options:
   --rule SITE=RULE  override a site of the rule-set methods (lrp, lrp-ah, attnlrp, gi); repeatable or comma-separated.
                     Sites: ${SITES.join(", ")}.
                     Rules: gradient, detach, identity, uniform, gamma:G (e.g. --rule head.activation=identity)
-  --gamma G         LRP-γ on the linear layers inside the blocks for lrp, lrp-ah, attnlrp (default 0)
-  --steps N         Integrated Gradients steps (default 50)
+  --gamma G         LRP-γ on the linear layers inside the blocks for lrp, lrp-ah, attnlrp (0 to 1000; default 0)
+  --steps N         Integrated Gradients steps (1 to 10000; default 50)
   --seed S          seed of the random baseline (default 0)
   --json            print one JSON object per text (nothing else on stdout)
   --html FILE       also write a self-contained HTML report
@@ -83,7 +90,8 @@ async function run(argv: string[]): Promise<number> {
   const threads = numberFlag("threads", values.threads, { integer: true, min: 1 });
   const steps_ = numberFlag("generate", values.generate, { integer: true, min: 1, max: MAX_GENERATED });
   const rules = parseRuleList(values.rule ?? []);
-  const texts = positionals.length ? positionals : readStdinLines();
+  if (values.html !== undefined) checkOutputFile("--html", values.html);
+  const texts = positionals.length ? positionals : await readStdinLines();
   if (texts.length === 0)
     throw usageError("no text to explain (give TEXT arguments or lines on stdin; see xait explain --help)");
   for (const t of texts) if (!t.trim()) throw usageError("empty text: nothing to explain");

@@ -1,40 +1,124 @@
 /** Small Node helpers of the CLI: stdin, atomic file writes, the default model, numeric flags. */
-import { existsSync, readFileSync, renameSync, writeFileSync, mkdirSync } from "node:fs";
+import { existsSync, renameSync, rmSync, statSync, writeFileSync, mkdirSync } from "node:fs";
+import { cpus } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { usageError } from "../errors.js";
+import { XaitError, usageError } from "../errors.js";
 
 /** The bundled default model: the more accurate of the bundled SST-2 models (docs/MODELS.md). */
 export const DEFAULT_MODEL = resolve(dirname(fileURLToPath(import.meta.url)), "../../../models/sst2-bert");
 
-/** Text lines from stdin (empty lines dropped); [] when stdin is a terminal. */
-export function readStdinLines(): string[] {
-  if (process.stdin.isTTY) return [];
-  const text = readFileSync(0, "utf8");
-  return text
+/** Most bytes read from stdin: far more text than any explanation run needs, far less than memory. */
+export const MAX_STDIN_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Text lines from stdin (empty lines dropped); [] when stdin is a terminal. Reads the stream to its
+ * end whatever its pace — a pipe whose producer is slow, a file, a socket — instead of one
+ * synchronous read (which fails with EAGAIN on a non-blocking pipe that has no data yet).
+ */
+export async function readStdinLines(
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean } = process.stdin,
+  maxBytes = MAX_STDIN_BYTES,
+): Promise<string[]> {
+  if (stdin.isTTY) return [];
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of stdin) {
+    const bytes = typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer);
+    total += bytes.length;
+    if (total > maxBytes) {
+      // Stop reading; the producer gets EPIPE, not an endless wait.
+      (stdin as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+      throw new XaitError(`stdin holds more than ${maxBytes} bytes; give fewer texts per run`);
+    }
+    chunks.push(bytes);
+  }
+  return new TextDecoder("utf-8")
+    .decode(Buffer.concat(chunks))
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter(Boolean);
 }
 
-/** Write a file atomically (temporary file + rename), creating its folder. */
-export function writeFileAtomic(path: string, content: string | Uint8Array): void {
-  const target = resolve(path);
-  mkdirSync(dirname(target), { recursive: true });
-  const tmp = `${target}.tmp-${process.pid}`;
-  writeFileSync(tmp, content);
-  renameSync(tmp, target);
+/**
+ * Refuse (usage error naming the flag) an output path that cannot be a file: an existing folder, or
+ * a path ending in a separator. Checked before any work is done.
+ */
+export function checkOutputFile(flag: string, path: string): void {
+  if (path === "" || /[\\/]$/.test(path)) throw usageError(`${flag} ${path}: expected a file name`);
+  let isFolder = false;
+  try {
+    isFolder = statSync(path).isDirectory();
+  } catch {
+    // does not exist yet: fine
+  }
+  if (isFolder)
+    throw usageError(
+      `${flag} ${path} is a folder; give a file name such as ${path.replace(/[\\/]+$/, "")}/report.html`,
+    );
 }
 
+/**
+ * Write a file atomically (temporary file + rename), creating its folder. On failure the temporary
+ * file is removed and the error is one line naming the path.
+ */
+export function writeFileAtomic(path: string, content: string | Uint8Array): void {
+  const target = resolve(path);
+  const tmp = `${target}.tmp-${process.pid}`;
+  try {
+    if (existsSync(target) && statSync(target).isDirectory())
+      throw new XaitError(`cannot write ${path}: it is a folder`);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(tmp, content);
+    renameSync(tmp, target);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    if (e instanceof XaitError) throw e;
+    const code = (e as { code?: string } | null)?.code;
+    const reason =
+      code === "EACCES" || code === "EPERM"
+        ? "permission denied"
+        : code === "ENOSPC"
+          ? "no space left on the device"
+          : code === "ENOTDIR" || code === "EEXIST"
+            ? "a part of the path is a file, not a folder"
+            : code === "EISDIR"
+              ? "it is a folder"
+              : (code ?? String(e));
+    throw new XaitError(`cannot write ${path}: ${reason}`);
+  }
+}
+
+/**
+ * Sane ranges of the numeric flags that bound time or memory, applied by numberFlag whatever command
+ * reads them (a command's own bounds come first): worker threads (each one costs memory), Integrated
+ * Gradients steps (time grows linearly), benchmark repetitions, and LRP-γ (beyond 1000 the γ-rule is
+ * the positive-weights rule already, and large γ overflows float32 into NaN).
+ */
+export const FLAG_RANGES: Record<string, { min?: number; max: number }> = {
+  threads: { min: 1, max: Math.max(64, cpus().length) },
+  steps: { min: 1, max: 10_000 },
+  reps: { min: 1, max: 1000 },
+  gamma: { min: 0, max: 1000 },
+};
+
+/**
+ * The value of a numeric flag, or a usage error naming it: not a number, not an integer (integers
+ * must also be exactly representable), or outside [min, max] / above `above`. Flags named in
+ * FLAG_RANGES get that range unless the caller gives its own bounds.
+ */
 export function numberFlag(
   name: string,
   value: string | undefined,
-  opts: { integer?: boolean; min?: number; above?: number; max?: number } = {},
+  options: { integer?: boolean; min?: number; above?: number; max?: number } = {},
 ): number | undefined {
   if (value === undefined) return undefined;
+  const range = FLAG_RANGES[name];
+  const opts = { ...options, min: options.min ?? range?.min, max: options.max ?? range?.max };
   const v = Number(value);
-  if (value.trim() === "" || !Number.isFinite(v) || (opts.integer && !Number.isInteger(v)))
-    throw usageError(`--${name} must be ${opts.integer ? "an integer" : "a number"}, got '${value}'`);
+  const shown = oneLineFlagValue(value);
+  if (value.trim() === "" || !Number.isFinite(v) || (opts.integer && !Number.isSafeInteger(v)))
+    throw usageError(`--${name} must be ${opts.integer ? "an integer" : "a number"}, got '${shown}'`);
   if (opts.min !== undefined && v < opts.min)
     throw usageError(`--${name} must be at least ${opts.min}, got ${v}`);
   if (opts.above !== undefined && v <= opts.above)
@@ -42,6 +126,13 @@ export function numberFlag(
   if (opts.max !== undefined && v > opts.max)
     throw usageError(`--${name} must be at most ${opts.max}, got ${v}`);
   return v;
+}
+
+/** A flag value as shown in a message: one line, at most 40 characters. */
+function oneLineFlagValue(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  const flat = value.replace(/[\u0000-\u001f\u007f]+/g, " ");
+  return flat.length > 40 ? flat.slice(0, 39) + "…" : flat;
 }
 
 export function modelDir(flag: string | undefined): string {

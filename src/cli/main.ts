@@ -1,5 +1,6 @@
 /** The `xait` command line: dispatch to a command, print errors as one line, map them to exit codes. */
 import { XaitError } from "../errors.js";
+import { oneLine } from "../json-file.js";
 import { VERSION } from "../version.js";
 import { commands, type Command } from "./commands.js";
 import "./explain.js";
@@ -35,7 +36,24 @@ export function usage(): string {
   return USAGE.replace("{commands}", list);
 }
 
+/**
+ * A closed stdout or stderr (`xait explain --json … | head -1`) ends the run quietly with exit 0, as
+ * a SIGPIPE would, instead of an unhandled EPIPE with a stack trace.
+ */
+function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  if (stream.listenerCount("error") > 0) return;
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(0);
+    process.stderr.write(
+      `error: ${stream === process.stdout ? "stdout" : "stderr"}: ${err.message.split("\n")[0]}\n`,
+    );
+    process.exit(1);
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
+  endQuietlyOnClosedPipe(process.stdout);
+  endQuietlyOnClosedPipe(process.stderr);
   try {
     const [first, ...rest] = argv;
     if (first === undefined || first === "-h" || first === "--help" || first === "help") {
@@ -73,7 +91,7 @@ export async function main(argv: string[]): Promise<number> {
 export function reportError(err: unknown): number {
   const debug = process.env.XAIT_DEBUG === "1";
   if (err instanceof XaitError) {
-    process.stderr.write(`error: ${err.message}\n`);
+    process.stderr.write(`error: ${oneLine(err.message, 2000)}\n`);
     if (debug && err.stack) process.stderr.write(err.stack + "\n");
     return err.exitCode;
   }

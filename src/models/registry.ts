@@ -1,5 +1,6 @@
 /** Finding a model's family by `model_type`, and parsing config.json through it. */
 import { XaitError } from "../errors.js";
+import { parseJsonText } from "../json-file.js";
 import { ConfigReader, type ModelConfig } from "./config.js";
 import type { Family } from "./family.js";
 import { FAMILIES } from "./families/index.js";
@@ -19,13 +20,7 @@ export function familyOf(modelType: unknown, fileName = "config.json"): Family {
 
 /** Parse and check a config.json text. */
 export function parseConfig(text: string, fileName = "config.json"): ModelConfig {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-  } catch (e) {
-    throw new XaitError(`${fileName}: not valid JSON (${(e as Error).message.split("\n")[0]})`);
-  }
-  return configFromObject(raw, fileName);
+  return configFromObject(parseJsonText(text, fileName), fileName);
 }
 
 /** Check a parsed config.json object. */

@@ -43,17 +43,31 @@ interface ParsedHeader {
   dataStart: number;
 }
 
-/** Reads every tensor of a safetensors file as float32 (F32, F16 and BF16 are accepted). */
+/** Options of readSafetensors. */
+export interface ReadSafetensorsOptions {
+  /** Accept NaN and ±Infinity in the data (default false: a weight file holding them is refused). */
+  allowNonFinite?: boolean;
+}
+
+/**
+ * Reads every tensor of a safetensors file as float32 (F32, F16 and BF16 are accepted). Unless
+ * `allowNonFinite`, a tensor holding NaN or ±Infinity is refused with an error naming it.
+ */
 export function readSafetensors(
   bytes: Uint8Array,
   fileName = "model.safetensors",
+  options: ReadSafetensorsOptions = {},
 ): Map<string, SafetensorsTensor> {
   const header = parseHeader(bytes, fileName);
   const tensors = new Map<string, SafetensorsTensor>();
-  for (const entry of header.entries) {
+  // In the order of the data (as written), not of the header's keys: JSON objects put integer-like keys first.
+  const inFileOrder = [...header.entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  for (const entry of inFileOrder) {
     const start = header.dataStart + entry.begin;
     const count = entry.shape.reduce((a, b) => a * b, 1);
-    tensors.set(entry.name, { shape: entry.shape, data: decode(bytes, start, count, entry.dtype) });
+    const data = decode(bytes, start, count, entry.dtype);
+    if (!options.allowNonFinite) checkFinite(entry.name, data, fileName);
+    tensors.set(entry.name, { shape: entry.shape, data });
   }
   return tensors;
 }
@@ -104,6 +118,7 @@ export function writeSafetensors(
         `safetensors: tensor ${t.name} has shape [${t.shape.join(",")}] (${count} values) but ${t.data.length} values`,
       );
     }
+    checkWritable(t.name, t.data, dtype);
     const end = offset + count * size;
     header[t.name] = { dtype, shape: [...t.shape], data_offsets: [offset, end] };
     offset = end;
@@ -179,18 +194,75 @@ function parseHeader(bytes: Uint8Array, fileName: string): ParsedHeader {
     }
     entries.push(parseEntry(name, value, dataLength, fail));
   }
-  // Non-empty tensors sorted by start must each begin at or after the furthest end seen so far.
-  const byStart = entries.filter((e) => e.end > e.begin).sort((a, b) => a.begin - b.begin);
-  for (let i = 1, furthest = byStart[0]; i < byStart.length; i++) {
-    const cur = byStart[i];
-    if (cur.begin < furthest.end) {
+  checkLayout(entries, dataLength, fail);
+  return { entries, metadata, dataStart };
+}
+
+/**
+ * The data section must be exactly the tensors' bytes, as the format's reference reader demands:
+ * sorted by [begin, end], the first tensor begins at 0, each begins where the previous one ended (no
+ * gap, no overlap) and the last one ends at the end of the file. A header length field that is a few
+ * bytes off (trailing spaces keep the JSON valid) or bytes appended to the file are caught here.
+ */
+function checkLayout(entries: HeaderEntry[], dataLength: number, fail: (problem: string) => never): void {
+  const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let previous: HeaderEntry | undefined;
+  for (const cur of sorted) {
+    const start = previous?.end ?? 0;
+    if (cur.begin > start) {
       fail(
-        `tensors ${furthest.name} [${furthest.begin},${furthest.end}] and ${cur.name} [${cur.begin},${cur.end}] overlap`,
+        previous === undefined
+          ? `the first tensor ${cur.name} begins at byte ${cur.begin} of the data section, not 0`
+          : `${cur.begin - start} bytes between tensors ${previous.name} [${previous.begin},${previous.end}] and ${cur.name} [${cur.begin},${cur.end}] belong to no tensor`,
       );
     }
-    if (cur.end > furthest.end) furthest = cur;
+    if (cur.begin < start) {
+      fail(
+        `tensors ${previous!.name} [${previous!.begin},${previous!.end}] and ${cur.name} [${cur.begin},${cur.end}] overlap`,
+      );
+    }
+    previous = cur;
   }
-  return { entries, metadata, dataStart };
+  const end = previous?.end ?? 0;
+  if (end !== dataLength) {
+    fail(
+      `the tensors end at byte ${end} of the data section but the file has ${dataLength} bytes after the header (${dataLength - end} extra): header length field wrong or bytes appended?`,
+    );
+  }
+}
+
+/** Largest value that F16 rounds to a finite number (65504 and everything rounding down to it). */
+const F16_LIMIT = 65520;
+
+/**
+ * Throws naming the tensor when a value cannot be written as one xait will read back: NaN, ±Infinity,
+ * or (F16) a magnitude that rounds to infinity. A diverged training run thus cannot replace a good
+ * model folder with a file that loading refuses.
+ */
+function checkWritable(name: string, data: Float32Array, dtype: SafetensorsWriteDtype): void {
+  const limit = dtype === "F16" ? F16_LIMIT : Infinity;
+  for (let i = 0; i < data.length; i++) {
+    const x = data[i]!;
+    if (!(Math.abs(x) < limit)) {
+      throw new XaitError(
+        Number.isFinite(x)
+          ? `safetensors: tensor ${name} holds ${x} at index ${i}, beyond F16's range (±65504); write F32`
+          : `safetensors: tensor ${name} holds a non-finite value (${x}) at index ${i}; not written`,
+      );
+    }
+  }
+}
+
+/** Throws naming the tensor when its decoded data holds NaN or ±Infinity. */
+function checkFinite(name: string, data: Float32Array, fileName: string): void {
+  for (let i = 0; i < data.length; i++) {
+    const x = data[i]!;
+    if (x - x !== 0) {
+      throw new XaitError(
+        `${fileName}: tensor ${name} holds a non-finite value (${x}) at index ${i}; the weights are broken (training diverged?)`,
+      );
+    }
+  }
 }
 
 function parseMetadata(value: unknown, fail: (problem: string) => never): Record<string, string> {

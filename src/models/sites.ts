@@ -69,8 +69,8 @@ function checkRule(site: Site, rule: string): string {
   if (site === "linear" && rule.startsWith("gamma:")) {
     const g = rule.slice(6);
     const v = Number(g);
-    if (g.trim() === "" || !Number.isFinite(v) || v < 0 || v > 1e6)
-      throw usageError(`rule ${site}=${rule}: γ must be a number from 0 to 1e6`);
+    if (g.trim() === "" || !Number.isFinite(v) || v < 0 || v > 1000)
+      throw usageError(`rule ${site}=${rule}: γ must be a number from 0 to 1000`);
     return linearRule(v);
   }
   if (!(SITE_RULES[site] as readonly string[]).includes(rule))

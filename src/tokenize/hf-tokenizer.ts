@@ -1,4 +1,5 @@
 import { XaitError, usageError } from "../errors.js";
+import { oneLine, parseJsonText } from "../json-file.js";
 import type { Encoding, SpecialTokens, Tokenizer } from "./tokenizer.js";
 import { loadLibraryTokenizer, type LibraryTokenizer } from "./library.js";
 import { longestFirstLengths } from "./truncate.js";
@@ -31,12 +32,7 @@ const SPECIAL_NAMES: Record<keyof SpecialTokens, string[]> = {
 
 /** Loads a tokenizer.json text. */
 export function tokenizerFromJSON(json: string, fileName = "tokenizer.json"): Tokenizer {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(json);
-  } catch {
-    throw new XaitError(`${fileName}: not valid JSON`);
-  }
+  const parsed = parseJsonText(json, fileName);
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
     throw new XaitError(`${fileName}: not a JSON object`);
   }
@@ -49,6 +45,8 @@ export function tokenizerFromJSON(json: string, fileName = "tokenizer.json"): To
 
 /** Builds a tokenizer from a tokenizer.json object (the object is copied, not kept). */
 export function tokenizerFromObject(json: TokenizerJSON, fileName = "tokenizer.json"): Tokenizer {
+  checkModelSection(json.model, fileName);
+  checkAddedTokens(json.added_tokens, fileName);
   const complete: Record<string, unknown> = {};
   for (const key of TOP_LEVEL_KEYS) complete[key] = json[key] ?? null;
   complete.version ??= "1.0";
@@ -59,8 +57,152 @@ export function tokenizerFromObject(json: TokenizerJSON, fileName = "tokenizer.j
     return new JsonTokenizer(loadLibraryTokenizer(JSON.parse(text) as object), text, fileName);
   } catch (e) {
     if (e instanceof XaitError) throw e;
-    throw new XaitError(`${fileName}: cannot be loaded: ${e instanceof Error ? e.message : String(e)}`);
+    throw loadError(e, complete, fileName);
   }
+}
+
+const MODEL_TYPES = ["WordPiece", "BPE", "WordLevel", "Unigram"];
+
+/**
+ * The model section in the tokenizers format, checked before the library sees it (the library
+ * would fail with its internals' messages, or load an empty vocabulary without a word):
+ * WordPiece, BPE and WordLevel map tokens to ids (`vocab: {token: id}`), Unigram lists
+ * `vocab: [[piece, score], …]`; BPE also needs `merges`.
+ */
+function checkModelSection(model: Record<string, unknown>, fileName: string): void {
+  const fail = (problem: string): never => {
+    throw new XaitError(`${fileName}: cannot be loaded: ${problem}`);
+  };
+  const { type, vocab } = model;
+  if (type !== undefined && !MODEL_TYPES.includes(type as string))
+    fail(`"model.type" is ${oneLine(JSON.stringify(type), 60)}, expected ${MODEL_TYPES.join(", ")}`);
+  if (type === "Unigram" || (type === undefined && Array.isArray(vocab))) {
+    if (!Array.isArray(vocab) || vocab.length === 0)
+      fail(`"model.vocab" of a Unigram model must be a non-empty array of [piece, score] pairs`);
+    (vocab as unknown[]).forEach((entry, i) => {
+      if (!Array.isArray(entry) || typeof entry[0] !== "string" || typeof entry[1] !== "number")
+        fail(
+          `"model.vocab" entry ${i} is ${oneLine(JSON.stringify(entry) ?? "undefined", 60)}, expected [piece, score]`,
+        );
+    });
+    if (
+      model.unk_id != null &&
+      !(
+        Number.isSafeInteger(model.unk_id) &&
+        (model.unk_id as number) >= 0 &&
+        (model.unk_id as number) < (vocab as unknown[]).length
+      )
+    )
+      fail(`"model.unk_id" ${oneLine(JSON.stringify(model.unk_id), 40)} is not an index of "model.vocab"`);
+    return;
+  }
+  if (vocab === null || typeof vocab !== "object" || Array.isArray(vocab))
+    fail(`"model.vocab" must be an object mapping tokens to ids${vocab === undefined ? " (missing)" : ""}`);
+  const entries = Object.entries(vocab as Record<string, unknown>);
+  if (entries.length === 0) fail(`"model.vocab" is empty`);
+  for (const [token, id] of entries) {
+    if (!Number.isSafeInteger(id) || (id as number) < 0 || (id as number) >= 2 ** 31)
+      fail(
+        `"model.vocab" gives token ${oneLine(JSON.stringify(token), 40)} the id ${oneLine(JSON.stringify(id) ?? "undefined", 40)}, expected an integer from 0`,
+      );
+  }
+  for (const key of ["unk_token", "continuing_subword_prefix", "end_of_word_suffix"]) {
+    if (model[key] != null && typeof model[key] !== "string") fail(`"model.${key}" must be a string`);
+  }
+  const maxChars = model.max_input_chars_per_word;
+  if (maxChars != null && !(Number.isSafeInteger(maxChars) && (maxChars as number) > 0))
+    fail(`"model.max_input_chars_per_word" must be a positive integer`);
+  if (type === "BPE") {
+    const merges = model.merges;
+    if (!Array.isArray(merges)) fail(`"model.merges" of a BPE model must be an array`);
+    (merges as unknown[]).forEach((m, i) => {
+      const ok =
+        (typeof m === "string" && m.split(" ").length === 2) ||
+        (Array.isArray(m) && m.length === 2 && m.every((p) => typeof p === "string"));
+      if (!ok)
+        fail(
+          `"model.merges" entry ${i} is ${oneLine(JSON.stringify(m) ?? "undefined", 60)}, expected "a b" or ["a","b"]`,
+        );
+    });
+  }
+}
+
+/** `added_tokens`, when given: an array of {id, content} with an integer id from 0 and a non-empty string. */
+function checkAddedTokens(added: unknown, fileName: string): void {
+  if (added == null) return;
+  if (!Array.isArray(added))
+    throw new XaitError(`${fileName}: cannot be loaded: "added_tokens" must be an array`);
+  added.forEach((t: unknown, i) => {
+    const { id, content } = (t ?? {}) as Record<string, unknown>;
+    if (
+      t === null ||
+      typeof t !== "object" ||
+      !Number.isSafeInteger(id) ||
+      (id as number) < 0 ||
+      (id as number) >= 2 ** 31
+    )
+      throw new XaitError(
+        `${fileName}: cannot be loaded: "added_tokens" entry ${i} needs an integer "id" from 0`,
+      );
+    if (typeof content !== "string" || content === "")
+      throw new XaitError(
+        `${fileName}: cannot be loaded: "added_tokens" entry ${i} needs a non-empty string "content"`,
+      );
+  });
+}
+
+/** The sections the library reads besides the model, each of which may be left out (null). */
+const OPTIONAL_SECTIONS = [
+  "normalizer",
+  "pre_tokenizer",
+  "post_processor",
+  "decoder",
+  "added_tokens",
+] as const;
+
+/**
+ * An XaitError for a tokenizer.json the library refused: the library's own message when it is one
+ * meant for users (e.g. "Unknown Normalizer type: X"), and the section at fault — the first one that
+ * fails to load on its own beside the model — instead of a JavaScript internal message such as
+ * "x is not iterable".
+ */
+function loadError(e: unknown, complete: Record<string, unknown>, fileName: string): XaitError {
+  const internal =
+    !(e instanceof Error) || e instanceof TypeError || e instanceof RangeError || e instanceof SyntaxError;
+  // The library names a missing field "undefined"; say "(missing)".
+  const reason = internal
+    ? ""
+    : `: ${oneLine((e as Error).message, 120).replace(/\bundefined\b/g, "(missing)")}`;
+  const bare: Record<string, unknown> = { ...complete, added_tokens: [] };
+  for (const key of OPTIONAL_SECTIONS) if (key !== "added_tokens") bare[key] = null;
+  const loads = (json: Record<string, unknown>): boolean => {
+    try {
+      new JsonTokenizer(loadLibraryTokenizer(json), "", fileName);
+      return true;
+    } catch (err) {
+      return err instanceof XaitError; // a finding of ours, not the library failing
+    }
+  };
+  const culprit = !loads(bare)
+    ? "model"
+    : OPTIONAL_SECTIONS.find((key) => !loads({ ...bare, [key]: complete[key] }));
+  const section = culprit === undefined ? undefined : complete[culprit];
+  let problem: string;
+  if (culprit === undefined) problem = `its sections do not fit together${reason}`;
+  else if (culprit === "added_tokens" && !Array.isArray(section)) problem = `"added_tokens" must be an array`;
+  else if (
+    culprit !== "added_tokens" &&
+    (section === null || typeof section !== "object" || Array.isArray(section))
+  )
+    problem = `the "${culprit}" section must be an object`;
+  else if (
+    culprit !== "added_tokens" &&
+    culprit !== "model" &&
+    typeof (section as Record<string, unknown>).type !== "string"
+  )
+    problem = `the "${culprit}" section has no "type"`;
+  else problem = `the "${culprit}" section is malformed${reason}`;
+  return new XaitError(`${fileName}: cannot be loaded: ${problem}`);
 }
 
 /** A Tokenizer backed by @huggingface/tokenizers, adding truncation and token types for pairs. */
