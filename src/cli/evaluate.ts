@@ -4,6 +4,7 @@ import { registerCommand } from "./commands.js";
 import { ACCURACY_FLAGS, runAccuracy } from "./evaluate-accuracy.js";
 import { DATA_FLAGS, METHOD_FLAGS, MODEL_FLAG } from "./evaluate-common.js";
 import { runConservation } from "./evaluate-conservation.js";
+import { COMPARE_FLAGS, runCompare } from "./evaluate-compare.js";
 import { MERGE_FLAGS, runMerge } from "./evaluate-merge.js";
 import { runPerturbation } from "./evaluate-perturbation.js";
 import { runRationale } from "./evaluate-rationale.js";
@@ -12,6 +13,7 @@ import { flagHelp } from "./flags.js";
 
 const HELP = `Usage: xait evaluate <perturbation|conservation|rationale|accuracy> [options]
        xait evaluate merge OUT SHARD_DIR… [--force] [--json]
+       xait evaluate compare A_DIR B_DIR [--json]
 
 Evaluate explanations with the protocols of Ali et al. (2022), or a model's accuracy.
 Labelled files are .tsv (header), .csv or .jsonl; labels are class names of the model (any case) or
@@ -57,6 +59,12 @@ xait evaluate merge OUT SHARD_DIR…
   identical to a single run's (timings aside). Refused, naming the shard, when shards are missing,
   overlap, are incomplete, or come from another model, data, methods or options.
 
+xait evaluate compare A_DIR B_DIR
+  Two complete perturbation (or conservation) runs of the same model and data — e.g. one with
+  --rule head.activation=identity — compared sample by sample: per method and metric the means of
+  A and B, the mean of B − A and its 95 % paired bootstrap interval, and which run is better where
+  the interval excludes 0 (conservation: |ΣR − f|, lower is better).
+
 Every evaluation with --out DIR journals each sample as it is done (DIR/<evaluation>.journal.jsonl).
 Ctrl-C or SIGTERM stops after the current sample (exit 130 / 143) and prints the command that
 resumes it; --resume continues the journal and the report is the same as an uninterrupted run's.
@@ -75,6 +83,9 @@ ${flagHelp(RUN_FLAGS)}
 Merge (xait evaluate merge OUT SHARD_DIR…):
 ${flagHelp(MERGE_FLAGS)}
 
+Compare (xait evaluate compare A_DIR B_DIR):
+${flagHelp(COMPARE_FLAGS)}
+
 Examples:
   xait evaluate perturbation --model models/sst2-xai-transformer --data $XAIT_DATA/sst2/validation.tsv --out reports/sst2
   xait evaluate perturbation --model models/sst2-bert --data $XAIT_DATA/sst2/validation.tsv --methods lrp,gi,random --limit 100 --json
@@ -83,6 +94,7 @@ Examples:
   xait evaluate accuracy --model models/sst2-bert --data $XAIT_DATA/sst2/validation.tsv
   xait evaluate perturbation --model models/imdb-xai-transformer --data $XAIT_DATA/imdb/test.jsonl --out reports/imdb-3 --shard 3/50 --resume
   xait evaluate merge reports/imdb reports/imdb-*
+  xait evaluate compare reports/sst2-lrp reports/sst2-lrp-head-identity
   xait evaluate accuracy --model models/tweet-bert --data $XAIT_DATA/tweet-sentiment-extraction/train.csv --validation-fraction 0.1 --seed 42 --skip-bad-rows`;
 
 const SUBCOMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
@@ -91,6 +103,7 @@ const SUBCOMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   rationale: runRationale,
   accuracy: runAccuracy,
   merge: runMerge,
+  compare: runCompare,
 };
 
 async function run(argv: string[]): Promise<number> {
