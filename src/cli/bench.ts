@@ -2,15 +2,29 @@
  * `xait bench`: GEMM throughput, BERT-base forward / LRP explanation time and GPT-2 small forward /
  * next-token LRP explanation time, and peak memory.
  */
-import { parseArgs } from "node:util";
 import { cpus } from "node:os";
 import { makeBatch, parseConfig, TransformerModel } from "../models/index.js";
 import { embeddingGradient, LRP_RULES } from "../explain/index.js";
 import { noGrad } from "../tensor/index.js";
 import { backendInfo, benchGemm, initBackend } from "../tensor/backends.js";
 import { registerCommand } from "./commands.js";
-import { numberFlag } from "./io.js";
+import { flagHelp, numberValue, parseFlags, THREADS_FLAG, type FlagTable } from "./flags.js";
 import { usageError } from "../errors.js";
+
+export const BENCH_FLAGS = {
+  json: { kind: "boolean", help: "print exactly one JSON object" },
+  threads: THREADS_FLAG,
+  reps: {
+    kind: "number",
+    value: "N",
+    integer: true,
+    min: 1,
+    max: 1000,
+    default: 5,
+    help: "timed repetitions",
+  },
+  seq: { kind: "string", value: "LIST", default: "128,512", help: "sequence lengths (2 to 512, at most 8)" },
+} as const satisfies FlagTable;
 
 const HELP = `Usage: xait bench [--json] [--threads N] [--reps N] [--seq N,…]
 
@@ -119,20 +133,11 @@ function measure(
 }
 
 async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      json: { type: "boolean", default: false },
-      threads: { type: "string" },
-      reps: { type: "string", default: "5" },
-      seq: { type: "string", default: "128,512" },
-    },
-  });
-  const threads = numberFlag("threads", values.threads, { integer: true, min: 1 });
-  const reps = numberFlag("reps", values.reps, { integer: true, min: 1 })!;
-  const seqList = values.seq!.split(",");
+  const { values } = parseFlags(BENCH_FLAGS, argv);
+  const { threads, reps } = values;
+  const seqList = values.seq.split(",");
   if (seqList.length > 8) throw usageError(`--seq takes at most 8 lengths, got ${seqList.length}`);
-  const seqs = seqList.map((s) => numberFlag("seq", s, { integer: true, min: 2, max: 512 })!);
+  const seqs = seqList.map((s) => numberValue("seq", s, { integer: true, min: 2, max: 512 }));
   await initBackend({ threads });
   const info = backendInfo();
   const log = (m: string) => {

@@ -10,8 +10,8 @@ import type { TransformerModel } from "../models/index.js";
 import { backendInfo } from "../tensor/backends.js";
 import { readDatasetFile } from "../train/data-node.js";
 import { seededSubset, splitDataset } from "../train/data.js";
-import type { FlagTable } from "./flags.js";
-import { numberFlag, writeFileAtomic } from "./io.js";
+import { GAMMA_FLAG, numberValue, STEPS_FLAG, type FlagTable } from "./flags.js";
+import { writeFileAtomic } from "./io.js";
 
 /** Flags of every subcommand reading a labelled data file. */
 export const DATA_FLAGS = {
@@ -69,14 +69,7 @@ export const METHOD_FLAGS = {
     value: "SITE=RULE[,…]",
     help: "override rule sites of lrp, lrp-ah, attnlrp, gi (e.g. head.activation=identity;\nsee docs/METHODS.md)",
   },
-  steps: {
-    kind: "number",
-    value: "N",
-    integer: true,
-    min: 1,
-    default: 50,
-    help: "Integrated Gradients steps",
-  },
+  steps: STEPS_FLAG,
 } as const satisfies FlagTable;
 
 /** --model DIR. */
@@ -115,7 +108,7 @@ function numeric(
   v: string | number | undefined,
   opts: { integer?: boolean; min?: number; max?: number },
 ): number | undefined {
-  return typeof v === "number" ? v : numberFlag(name, v, opts);
+  return typeof v === "number" || v === undefined ? v : numberValue(name, v, opts);
 }
 
 /** The kernel backend in use, e.g. "wasm, 4 threads". */

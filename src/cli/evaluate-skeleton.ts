@@ -38,7 +38,7 @@ import { DEFAULT_BLOCK } from "../evaluate/sample-loop.js";
 import { backendInfo, initBackend } from "../tensor/backends.js";
 import { VERSION } from "../version.js";
 import { backendLine, commandLine, evaluationProgress, writeReport } from "./evaluate-common.js";
-import type { FlagTable, FlagValues } from "./flags.js";
+import { THREADS_FLAG, type FlagTable, type FlagValues } from "./flags.js";
 
 /** Flags of every evaluation: where results go, resuming, shards, output and threads. */
 export const RUN_FLAGS = {
@@ -66,13 +66,7 @@ export const RUN_FLAGS = {
     help: "samples explained together by the batched methods (rule sets, saliency)",
   },
   json: { kind: "boolean", help: "print one JSON object on stdout (progress and run time go to stderr)" },
-  threads: {
-    kind: "number",
-    value: "N",
-    integer: true,
-    min: 1,
-    help: "worker threads of the wasm backend (default: all cores; XAIT_BACKEND=js for the\nreference backend)",
-  },
+  threads: THREADS_FLAG,
 } as const satisfies FlagTable;
 
 /** How a run went, for the report's run section and run file (never part of the results). */

@@ -1,5 +1,4 @@
 /** `xait explain`: explain predictions of a model for texts from the arguments or stdin. */
-import { parseArgs } from "node:util";
 import { usageError } from "../errors.js";
 import {
   explainMany,
@@ -17,40 +16,66 @@ import { renderHtml } from "../report/html.js";
 import { explanationJSON } from "../report/json.js";
 import { initBackend } from "../tensor/backends.js";
 import { registerCommand } from "./commands.js";
-import {
-  checkOutputFile,
-  DEFAULT_MODEL,
-  modelDir,
-  numberFlag,
-  readStdinLines,
-  writeFileAtomic,
-} from "./io.js";
+import { checkOutputFile, DEFAULT_MODEL, modelDir, readStdinLines, writeFileAtomic } from "./io.js";
+import { flagHelp, GAMMA_FLAG, parseFlags, STEPS_FLAG, THREADS_FLAG, type FlagTable } from "./flags.js";
+
+export const EXPLAIN_FLAGS = {
+  model: {
+    kind: "string",
+    value: "DIR",
+    help: `model folder (config.json, model.safetensors, tokenizer.json); default: the bundled\n${DEFAULT_MODEL}`,
+  },
+  method: {
+    kind: "string",
+    value: "M[,M…]",
+    default: "lrp",
+    help: `explanation methods; "all" for every one, -M to leave M out:\n${METHOD_IDS.slice(0, 7).join(", ")},\n${METHOD_IDS.slice(7).join(", ")}`,
+  },
+  target: {
+    kind: "string",
+    value: "C",
+    help: "class index or label to explain (default: the predicted class; for a language\nmodel the most likely next token)",
+  },
+  "target-token": {
+    kind: "string",
+    value: "T",
+    help: 'language model: explain this next token, given as text (exactly one token, e.g. " great")',
+  },
+  contrast: {
+    kind: "string",
+    value: "C",
+    help: "explain logit(target) − logit(C): a class, or for a language model a token's text",
+  },
+  generate: {
+    kind: "number",
+    value: "N",
+    integer: true,
+    min: 1,
+    max: MAX_GENERATED,
+    help: "language model: greedily generate N tokens and explain each over all tokens before it",
+  },
+  pair: { kind: "string", value: "TEXT", help: "second text of a text pair" },
+  rule: {
+    kind: "string",
+    value: "SITE=RULE",
+    multiple: true,
+    help: `override a site of the rule-set methods (lrp, lrp-ah, attnlrp, gi); repeatable or\ncomma-separated. Sites: ${SITES.slice(0, 4).join(", ")},\n${SITES.slice(4).join(", ")}. Rules: gradient, detach, identity, uniform,\ngamma:G (see docs/METHODS.md)`,
+  },
+  gamma: GAMMA_FLAG,
+  steps: STEPS_FLAG,
+  seed: { kind: "number", value: "S", integer: true, default: 0, help: "seed of the random baseline" },
+  json: { kind: "boolean", help: "print one JSON object per text (nothing else on stdout)" },
+  html: { kind: "string", value: "FILE", help: "also write a self-contained HTML report" },
+  pieces: { kind: "boolean", help: "show word pieces (default: pieces joined into words, scores summed)" },
+  threads: THREADS_FLAG,
+} as const satisfies FlagTable;
 
 const HELP = `Usage: xait explain [options] TEXT…
 
 Explain the model's prediction for each TEXT (or for each line of stdin when no TEXT is given).
 
 Options:
-  --model DIR       model folder (config.json, model.safetensors, tokenizer.json); default: the bundled
-                    ${DEFAULT_MODEL}
-  --method M[,M…]   explanation methods (default: lrp); "all" for every one, -M to leave M out:
-                    ${METHOD_IDS.join(", ")}
-  --target C        class index or label to explain (default: the predicted class; for a language
-                    model the most likely next token)
-  --target-token T  language model: explain this next token, given as text (exactly one token, e.g. " great")
-  --contrast C      explain logit(target) − logit(C): a class, or for a language model a token's text
-  --generate N      language model: greedily generate N tokens and explain each over all tokens before it
-  --pair TEXT       second text of a text pair
-  --rule SITE=RULE  override a site of the rule-set methods (lrp, lrp-ah, attnlrp, gi); repeatable or comma-separated.
-                    Sites: ${SITES.join(", ")}.
-                    Rules: gradient, detach, identity, uniform, gamma:G (e.g. --rule head.activation=identity)
-  --gamma G         LRP-γ on the linear layers inside the blocks for lrp, lrp-ah, attnlrp (0 to 1000; default 0)
-  --steps N         Integrated Gradients steps (1 to 10000; default 50)
-  --seed S          seed of the random baseline (default 0)
-  --json            print one JSON object per text (nothing else on stdout)
-  --html FILE       also write a self-contained HTML report
-  --pieces          show word pieces (default: pieces joined into words, scores summed)
-  --threads N       worker threads of the wasm backend (default: all cores)
+${flagHelp(EXPLAIN_FLAGS, 20)}
 
 Examples:
   xait explain "a gripping, funny and moving film"
@@ -58,38 +83,15 @@ Examples:
   xait explain --json --target NEGATIVE "not bad at all"
   echo "an utter waste of time" | xait explain --html report.html
   xait explain --rule head.activation=identity "a gripping film"
-  xait explain --model models/reviews-gpt2 --target-token " great" --contrast " bad" "The acting was"
-  xait explain --model models/reviews-gpt2 --generate 5 "The plot"`;
+  xait explain --model GPT2_DIR --target-token " great" --contrast " bad" "The acting was"
+  xait explain --model GPT2_DIR --generate 5 "The plot"`;
 
 async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      model: { type: "string" },
-      method: { type: "string", default: "lrp" },
-      target: { type: "string" },
-      "target-token": { type: "string" },
-      contrast: { type: "string" },
-      generate: { type: "string" },
-      rule: { type: "string", multiple: true },
-      pair: { type: "string" },
-      gamma: { type: "string" },
-      steps: { type: "string" },
-      seed: { type: "string" },
-      json: { type: "boolean", default: false },
-      html: { type: "string" },
-      pieces: { type: "boolean", default: false },
-      threads: { type: "string" },
-    },
-  });
-  const methods = parseMethods(values.method!);
-  const gamma = numberFlag("gamma", values.gamma, { min: 0 });
-  const steps = numberFlag("steps", values.steps, { integer: true, min: 1 });
-  const seed = numberFlag("seed", values.seed, { integer: true });
-  const threads = numberFlag("threads", values.threads, { integer: true, min: 1 });
-  const steps_ = numberFlag("generate", values.generate, { integer: true, min: 1, max: MAX_GENERATED });
-  const rules = parseRuleList(values.rule ?? []);
+  const { values, positionals } = parseFlags(EXPLAIN_FLAGS, argv, { positionals: true });
+  const methods = parseMethods(values.method);
+  const { gamma, steps, seed, threads } = values;
+  const steps_ = values.generate;
+  const rules = parseRuleList(values.rule);
   if (values.html !== undefined) checkOutputFile("--html", values.html);
   const texts = positionals.length ? positionals : await readStdinLines();
   if (texts.length === 0)

@@ -4,6 +4,7 @@
  * "Options:" block of the command's --help, so a default is written once. Numeric flags are checked
  * (integer, min, above, max) and a value outside is a usage error naming the flag.
  */
+import { cpus } from "node:os";
 import { parseArgs } from "node:util";
 import { usageError } from "../errors.js";
 
@@ -15,6 +16,8 @@ export interface StringFlag {
   default?: string;
   /** The allowed values (others are a usage error listing them). */
   choices?: readonly string[];
+  /** The flag may be given several times; its value is the list of all (empty when absent). */
+  multiple?: boolean;
 }
 
 export interface NumberFlag {
@@ -41,13 +44,15 @@ export type FlagTable = Readonly<Record<string, Flag>>;
 
 type FlagValue<F> = F extends { kind: "boolean" }
   ? boolean
-  : F extends { kind: "number"; default: number }
-    ? number
-    : F extends { kind: "number" }
-      ? number | undefined
-      : F extends { kind: "string"; default: string }
-        ? string
-        : string | undefined;
+  : F extends { kind: "string"; multiple: true }
+    ? string[]
+    : F extends { kind: "number"; default: number }
+      ? number
+      : F extends { kind: "number" }
+        ? number | undefined
+        : F extends { kind: "string"; default: string }
+          ? string
+          : string | undefined;
 
 /** The parsed values of a flag table: numbers as numbers, defaults applied, booleans false when absent. */
 export type FlagValues<T extends FlagTable> = { -readonly [K in keyof T]: FlagValue<T[K]> };
@@ -59,8 +64,10 @@ export function checkNumber(
   flag: Omit<NumberFlag, "kind" | "value" | "help">,
 ): number {
   const v = Number(value);
-  if (value.trim() === "" || !Number.isFinite(v) || (flag.integer && !Number.isInteger(v)))
-    throw usageError(`--${name} must be ${flag.integer ? "an integer" : "a number"}, got '${value}'`);
+  if (value.trim() === "" || !Number.isFinite(v) || (flag.integer && !Number.isSafeInteger(v)))
+    throw usageError(
+      `--${name} must be ${flag.integer ? "an integer" : "a number"}, got '${oneLineValue(value)}'`,
+    );
   if (flag.min !== undefined && v < flag.min)
     throw usageError(`--${name} must be at least ${flag.min}, got ${v}`);
   if (flag.above !== undefined && v <= flag.above)
@@ -69,6 +76,55 @@ export function checkNumber(
     throw usageError(`--${name} must be at most ${flag.max}, got ${v}`);
   return v;
 }
+
+/** A flag value as shown in a message: one line, at most 40 characters. */
+function oneLineValue(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  const flat = value.replace(/[\u0000-\u001f\u007f]+/g, " ");
+  return flat.length > 40 ? flat.slice(0, 39) + "…" : flat;
+}
+
+/** A numeric flag typed by hand (e.g. one item of a list flag), checked like a table's. */
+export function numberValue(
+  name: string,
+  value: string,
+  flag: Omit<NumberFlag, "kind" | "value" | "help">,
+): number {
+  return checkNumber(name, value, flag);
+}
+
+/**
+ * Flags several commands share, with one range each: more threads than this only cost memory;
+ * Integrated Gradients' time grows linearly with its steps; beyond γ = 1000 the γ-rule is already the
+ * positive-weights rule, and larger γ overflows float32 into NaN.
+ */
+export const THREADS_FLAG = {
+  kind: "number",
+  value: "N",
+  integer: true,
+  min: 1,
+  max: Math.max(64, cpus().length),
+  help: "worker threads of the wasm backend (default: all cores; XAIT_BACKEND=js for the\nreference backend)",
+} as const satisfies NumberFlag;
+
+export const GAMMA_FLAG = {
+  kind: "number",
+  value: "G",
+  min: 0,
+  max: 1000,
+  default: 0,
+  help: "LRP-γ on the linear layers inside the blocks, for lrp, lrp-ah, attnlrp",
+} as const satisfies NumberFlag;
+
+export const STEPS_FLAG = {
+  kind: "number",
+  value: "N",
+  integer: true,
+  min: 1,
+  max: 10_000,
+  default: 50,
+  help: "Integrated Gradients steps",
+} as const satisfies NumberFlag;
 
 /**
  * Parses `argv` by a flag table; `positionals` says whether bare arguments are allowed. `given`
@@ -80,21 +136,28 @@ export function parseFlags<T extends FlagTable>(
   opts: { positionals?: boolean } = {},
 ): { values: FlagValues<T>; positionals: string[]; given: Set<string> } {
   const options = Object.fromEntries(
-    Object.entries(table).map(([name, f]) => [name, { type: f.kind === "boolean" ? "boolean" : "string" }]),
-  ) as Record<string, { type: "string" | "boolean" }>;
+    Object.entries(table).map(([name, f]) => [
+      name,
+      {
+        type: f.kind === "boolean" ? "boolean" : "string",
+        ...(f.kind === "string" && f.multiple ? { multiple: true } : {}),
+      },
+    ]),
+  ) as Record<string, { type: "string" | "boolean"; multiple?: boolean }>;
   const parsed = parseArgs({
     args: [...argv],
     options,
     allowPositionals: opts.positionals ?? false,
     strict: true,
   });
-  const raw = parsed.values as Record<string, string | boolean | undefined>;
+  const raw = parsed.values as Record<string, string | string[] | boolean | undefined>;
   const values: Record<string, unknown> = {};
   for (const [name, f] of Object.entries(table)) {
     const given = raw[name];
     if (f.kind === "boolean") values[name] = given === true;
     else if (f.kind === "number")
       values[name] = typeof given === "string" ? checkNumber(name, given, f) : f.default;
+    else if (f.multiple) values[name] = Array.isArray(given) ? given : [];
     else {
       if (typeof given === "string" && f.choices && !f.choices.includes(given))
         throw usageError(`--${name} must be ${f.choices.join(" or ")}, got '${given}'`);

@@ -1,6 +1,5 @@
 /** Small Node helpers of the CLI: stdin, atomic file writes, the default model, numeric flags. */
 import { existsSync, renameSync, rmSync, statSync, writeFileSync, mkdirSync } from "node:fs";
-import { cpus } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { XaitError, usageError } from "../errors.js";
@@ -87,52 +86,6 @@ export function writeFileAtomic(path: string, content: string | Uint8Array): voi
               : (code ?? String(e));
     throw new XaitError(`cannot write ${path}: ${reason}`);
   }
-}
-
-/**
- * Sane ranges of the numeric flags that bound time or memory, applied by numberFlag whatever command
- * reads them (a command's own bounds come first): worker threads (each one costs memory), Integrated
- * Gradients steps (time grows linearly), benchmark repetitions, and LRP-γ (beyond 1000 the γ-rule is
- * the positive-weights rule already, and large γ overflows float32 into NaN).
- */
-export const FLAG_RANGES: Record<string, { min?: number; max: number }> = {
-  threads: { min: 1, max: Math.max(64, cpus().length) },
-  steps: { min: 1, max: 10_000 },
-  reps: { min: 1, max: 1000 },
-  gamma: { min: 0, max: 1000 },
-};
-
-/**
- * The value of a numeric flag, or a usage error naming it: not a number, not an integer (integers
- * must also be exactly representable), or outside [min, max] / above `above`. Flags named in
- * FLAG_RANGES get that range unless the caller gives its own bounds.
- */
-export function numberFlag(
-  name: string,
-  value: string | undefined,
-  options: { integer?: boolean; min?: number; above?: number; max?: number } = {},
-): number | undefined {
-  if (value === undefined) return undefined;
-  const range = FLAG_RANGES[name];
-  const opts = { ...options, min: options.min ?? range?.min, max: options.max ?? range?.max };
-  const v = Number(value);
-  const shown = oneLineFlagValue(value);
-  if (value.trim() === "" || !Number.isFinite(v) || (opts.integer && !Number.isSafeInteger(v)))
-    throw usageError(`--${name} must be ${opts.integer ? "an integer" : "a number"}, got '${shown}'`);
-  if (opts.min !== undefined && v < opts.min)
-    throw usageError(`--${name} must be at least ${opts.min}, got ${v}`);
-  if (opts.above !== undefined && v <= opts.above)
-    throw usageError(`--${name} must be greater than ${opts.above}, got ${v}`);
-  if (opts.max !== undefined && v > opts.max)
-    throw usageError(`--${name} must be at most ${opts.max}, got ${v}`);
-  return v;
-}
-
-/** A flag value as shown in a message: one line, at most 40 characters. */
-function oneLineFlagValue(value: string): string {
-  // eslint-disable-next-line no-control-regex
-  const flat = value.replace(/[\u0000-\u001f\u007f]+/g, " ");
-  return flat.length > 40 ? flat.slice(0, 39) + "…" : flat;
 }
 
 export function modelDir(flag: string | undefined): string {

@@ -10,10 +10,9 @@ import { createReadStream, existsSync, readdirSync, realpathSync, statSync } fro
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { dirname, extname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { XaitError, usageError } from "../errors.js";
 import { registerCommand } from "./commands.js";
-import { numberFlag } from "./io.js";
+import { flagHelp, parseFlags, type FlagTable } from "./flags.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 /** The page's static folder (built by `npm run build:app`) and the bundled models, from dist/src/cli/. */
@@ -23,6 +22,25 @@ const BUNDLED_MODELS = resolve(HERE, "../../../models");
 const DEFAULT_MODEL_NAME = "sst2-bert";
 const DEFAULT_PORT = 8177;
 
+export const SERVE_FLAGS = {
+  port: {
+    kind: "number",
+    value: "N",
+    integer: true,
+    min: 0,
+    max: 65535,
+    default: DEFAULT_PORT,
+    help: "port (0 picks a free one)",
+  },
+  host: {
+    kind: "string",
+    value: "ADDR",
+    default: "127.0.0.1",
+    help: "address to listen on (this machine only)",
+  },
+  models: { kind: "string", value: "DIR", help: "folder of model folders (default: the bundled models)" },
+} as const satisfies FlagTable;
+
 const HELP = `Usage: xait serve [--port N] [--host ADDR] [--models DIR]
 
 Serve the explainer page: explanations computed in the browser (a Web Worker running the wasm
@@ -31,9 +49,7 @@ on the server. The page offers the model folders under --models and any folder o
 Only the page's files and files directly inside those model folders are served. Ctrl-C stops it.
 
 Options:
-  --port N       port (default ${DEFAULT_PORT}; 0 picks a free one)
-  --host ADDR    address to listen on (default 127.0.0.1, this machine only)
-  --models DIR   folder of model folders (default: the bundled models)
+${flagHelp(SERVE_FLAGS, 16)}
 
 Examples:
   xait serve
@@ -191,16 +207,8 @@ function answer(req: IncomingMessage, res: ServerResponse, opts: ServeOptions): 
 }
 
 async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      port: { type: "string" },
-      host: { type: "string", default: "127.0.0.1" },
-      models: { type: "string" },
-    },
-  });
-  const port = numberFlag("port", values.port, { integer: true, min: 0, max: 65535 }) ?? DEFAULT_PORT;
-  const host = values.host!;
+  const { values } = parseFlags(SERVE_FLAGS, argv);
+  const { port, host } = values;
   const modelsDir = resolve(values.models ?? BUNDLED_MODELS);
   if (!existsSync(modelsDir) || !statSync(modelsDir).isDirectory())
     throw usageError(`--models ${values.models ?? modelsDir}: not a folder`);

@@ -16,7 +16,7 @@ import { accuracy } from "../evaluate/metrics.js";
 import { backendInfo, initBackend } from "../tensor/backends.js";
 import { registerCommand } from "./commands.js";
 import { writeFileAtomic } from "./io.js";
-import { flagHelp, parseFlags, type FlagTable } from "./flags.js";
+import { flagHelp, parseFlags, THREADS_FLAG, type FlagTable } from "./flags.js";
 import { createProgress } from "./progress.js";
 import { VERSION } from "../version.js";
 
@@ -146,13 +146,7 @@ const OPTIMISATION_FLAGS = {
     default: 42,
     help: "seed of initialisation, shuffling, dropout and splits",
   },
-  threads: {
-    kind: "number",
-    value: "N",
-    integer: true,
-    min: 1,
-    help: "worker threads of the wasm backend (default: all cores)",
-  },
+  threads: THREADS_FLAG,
   ema: {
     kind: "number",
     value: "D",
