@@ -38,10 +38,7 @@ time to the forward time; and the peak resident memory. Times are medians of --r
 warm-up.
 
 Options:
-  --json       print exactly one JSON object
-  --threads N  worker threads (default: all cores; XAIT_THREADS)
-  --reps N     timed repetitions, 1 to 1000 [5]
-  --seq LIST   up to 8 sequence lengths, each 2 to 512 [128,512]
+${flagHelp(BENCH_FLAGS, 16)}
 
 Examples:
   xait bench

@@ -56,14 +56,7 @@ export const METHOD_FLAGS = {
     help: `explanation methods or "all"; -M leaves M out, e.g. all,-attention-flow:\n${METHOD_IDS.slice(0, 7).join(", ")},\n${METHOD_IDS.slice(7).join(", ")}`,
   },
   method: { kind: "string", value: "M[,M…]", help: "the same as --methods" },
-  gamma: {
-    kind: "number",
-    value: "G",
-    min: 0,
-    max: 1000,
-    default: 0,
-    help: "LRP-γ for lrp, lrp-ah, attnlrp",
-  },
+  gamma: GAMMA_FLAG,
   rule: {
     kind: "string",
     value: "SITE=RULE[,…]",
