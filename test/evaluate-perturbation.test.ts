@@ -15,7 +15,7 @@ const softmax = (z: number[]) => {
 };
 
 /**
- * The protocol of SPEC §4 written out independently for one unpadded sample: the 11 generate and
+ * The perturbation protocol written out independently for one unpadded sample: the 11 generate and
  * 11 pruning inputs, each run through the Float64 reference forward pass one by one.
  */
 function handCurves(m: TransformerModel, ids: number[], typeIds: number[], R: number[], target: number) {

@@ -60,7 +60,7 @@ test("gi on the unmodified model does not conserve through blocks (the motivatio
 
 /**
  * Explicit LRP-0 with the AH and LN rules on a one-block xai-transformer, written out as relevance
- * redistribution formulas (SPEC §1): R_i = Σ_j x_i w_ij / z_j · R_j through every linear map, with the
+ * redistribution formulas: R_i = Σ_j x_i w_ij / z_j · R_j through every linear map, with the
  * attention probabilities and the LayerNorm std as constants.
  */
 function explicitLrp(m: TransformerModel, ids: number[], target: number): number[] {

@@ -1,5 +1,5 @@
 /**
- * Attention-based scores from attention matrices (SPEC §2), as plain matrix arithmetic so that they
+ * Attention-based scores from attention matrices, as plain matrix arithmetic so that they
  * can be checked on hand-made matrices. A layer's attention is `heads` row-stochastic T×T matrices,
  * flattened row-major as [heads, T, T].
  */

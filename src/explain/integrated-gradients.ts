@@ -1,5 +1,5 @@
 /**
- * Integrated Gradients from the zero embedding (SPEC §2): R_t = Σ_d E_td · (1/m) Σ_k ∂f/∂E_td(α_k E),
+ * Integrated Gradients from the zero embedding: R_t = Σ_d E_td · (1/m) Σ_k ∂f/∂E_td(α_k E),
  * midpoint rule α_k = (k − ½)/m. The m scaled copies run as batches.
  */
 import { Tensor, noGrad } from "../tensor/index.js";

@@ -1,4 +1,4 @@
-/** Every explanation method, keyed by its id (SPEC §2). */
+/** Every explanation method, keyed by its id (each defined in docs/METHODS.md). */
 import { usageError } from "../errors.js";
 import type { Method } from "./context.js";
 import { attnLrp, gi, lrp, lrpAh, saliency } from "./rule-methods.js";

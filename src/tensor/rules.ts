@@ -1,5 +1,5 @@
 /**
- * LRP rules as properties of the backward pass (SPEC §1–2). Each primitive leaves the forward value
+ * LRP rules as properties of the backward pass. Each primitive leaves the forward value
  * unchanged and alters only the gradient, so running a model under a rule set and taking
  * Gradient × Input at the embeddings yields the LRP relevance:
  *
