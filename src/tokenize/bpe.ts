@@ -132,8 +132,9 @@ const MAX_VOCAB_SIZE = 1 << 21;
  *    the next id (unless the same string is already a token: the merge is recorded, the id reused).
  *    Within a word, occurrences are merged left to right without overlap, as encoding applies merges.
  *    Ties: the pair whose left symbol is smaller wins, then the one whose right symbol is smaller,
- *    symbols compared as strings by code point (the byte order of the vocabulary's first 256 ids, so
- *    `z` < `Ġ`). The result does not depend on the order of the texts.
+ *    symbols compared as strings by code point, the order of the vocabulary's first 256 ids (so `z` <
+ *    `Ġ`, although a space is a smaller byte than `z`). The result does not depend on the order of the
+ *    texts.
  * 4. It stops when the vocabulary, with the special tokens, reaches vocabSize, or when the most
  *    frequent pair occurs fewer than minFrequency times.
  * 5. The special tokens take the last ids.
