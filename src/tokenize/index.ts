@@ -12,3 +12,10 @@ export {
 } from "./wordpiece.js";
 export { buildWordPieceVocabulary, type VocabularyOptions } from "./vocabulary.js";
 export { longestFirstLengths } from "./truncate.js";
+export {
+  buildByteLevelBPE,
+  byteLevelBPEJSON,
+  fromByteLevel,
+  learnByteLevelBPE,
+  type ByteLevelBPEOptions,
+} from "./bpe.js";
