@@ -296,3 +296,19 @@ test(
     for (const text of texts.slice(1000)) assert.equal(fromByteLevel(library.tokenize(text)), text);
   },
 );
+
+test("the trained tokenizer.json loads as a model tokenizer: <|endoftext|> is its end-of-text token, text round-trips", async () => {
+  const { tokenizerFromJSON, replacementToken } = await import("../src/tokenize/index.js");
+  const json = buildByteLevelBPE(["the movie was great", "a terrible film with a weak plot", "naïve café"], {
+    vocabSize: 300,
+    minFrequency: 1,
+  });
+  const t = tokenizerFromJSON(json);
+  assert.equal(t.special.eos, 299);
+  assert.equal(
+    replacementToken(t.special),
+    299,
+    "no unknown or pad token: occlusion replaces by <|endoftext|>",
+  );
+  for (const s of ["the film was great 👍", "Grüße\tand  spaces"]) assert.equal(t.decode(t.encode(s).ids), s);
+});
