@@ -26,6 +26,7 @@ import {
   tinyTokenizer,
   type DecoderType,
 } from "./helpers/tiny-decoders.js";
+import { tinyModel } from "./helpers/tiny-models.js";
 
 /** The same model in Float64, optionally without any bias (norm biases included). */
 function float64(m: TransformerModel, biasFree = false): TransformerModel {
@@ -364,4 +365,19 @@ test("a SentencePiece-style tokenizer (byte fallback, <s> template) works with a
   assert.deepEqual(r.tokens, ["<s>", "▁hello", "▁world"]);
   assert.equal(r.explanations.lrp!.attributions.length, 3);
   assert.equal(replacementToken(tok.special), 0, "occlusion replaces by <unk>");
+});
+
+test("logitsAll: the logits at position t are the next-token logits of the first t + 1 tokens", () => {
+  for (const type of ["gpt2", "llama"] as const) {
+    const m = tinyDecoder(type, 17);
+    const all = noGrad(() => m.logitsAll(makeBatch([{ ids: IDS }], 0)));
+    const V = m.numLabels;
+    assert.deepEqual(all.shape, [1, IDS.length, V]);
+    for (const t of [0, 3, IDS.length - 1]) {
+      const prefix = m.predict(makeBatch([{ ids: IDS.slice(0, t + 1) }], 0)).data;
+      for (let v = 0; v < V; v += 37)
+        assert.ok(near(all.data[t * V + v]!, prefix[v]!, 1e-5), `${type} t=${t} v=${v}`);
+    }
+  }
+  assert.throws(() => tinyModel("bert").logitsAll(makeBatch([{ ids: [2, 5, 3] }], 0)), /projection head/);
 });

@@ -175,9 +175,30 @@ export class TransformerModel {
 
   /** The blocks and the head on embeddings E; returns the logits [batch, outputs] at the explained positions. */
   encode(E: Tensor, b: Batch, opts: ForwardOptions = {}): Tensor {
-    const a = this.architecture;
     const ctx = this.context(opts);
-    const trace = opts.trace;
+    return this.head(
+      ctx,
+      rowsAt(this.hiddenStates(ctx, E, b, opts.trace), this.explainedPositions(b)),
+      this.architecture.head,
+    );
+  }
+
+  /**
+   * Logits at every position [batch, seq, outputs] — what a language model is trained on (each
+   * position predicts the next token). Only for models whose head is one projection (decoders).
+   */
+  logitsAll(b: Batch, opts: ForwardOptions = {}): Tensor {
+    const head = this.architecture.head;
+    if (head.kind !== "projection")
+      throw new XaitError("logits at every position need a projection head (a decoder)");
+    const ctx = this.context(opts);
+    const h = this.hiddenStates(ctx, this.embed(b, opts.train), b, opts.trace);
+    return applyLinear(ctx, h, head.projection, false);
+  }
+
+  /** The blocks (and the final norm) on embeddings E: the hidden states [batch, seq, hidden]. */
+  private hiddenStates(ctx: BlockContext, E: Tensor, b: Batch, trace?: Trace): Tensor {
+    const a = this.architecture;
     const positions = new Int32Array(b.batch * b.seq);
     for (let i = 0; i < positions.length; i++) positions[i] = i % b.seq;
     const at = {
@@ -220,8 +241,7 @@ export class TransformerModel {
       if (trace.retainBlockGrads) x.retainGrad();
       trace.blockInputs[a.blocks.length] = x;
     }
-    if (a.finalNorm) x = applyNorm(ctx, x, a.finalNorm);
-    return this.head(ctx, rowsAt(x, this.explainedPositions(b)), a.head);
+    return a.finalNorm ? applyNorm(ctx, x, a.finalNorm) : x;
   }
 
   /** The head on the hidden state of the explained position [batch, hidden]; its linear layers take the plain gradient. */
