@@ -12,7 +12,7 @@ import {
   type Trace,
 } from "../src/models/index.js";
 import { ATTNLRP_RULES, LRP_RULES, embeddingGradient, explain, explainMany } from "../src/explain/index.js";
-import { Tensor, noGrad } from "../src/tensor/index.js";
+import { noGrad } from "../src/tensor/index.js";
 import { XaitError } from "../src/errors.js";
 import { replacementToken, tokenizerFromJSON } from "../src/tokenize/index.js";
 import { evaluatePerturbation } from "../src/evaluate/run-perturbation.js";
@@ -27,17 +27,7 @@ import {
   type DecoderType,
 } from "./helpers/tiny-decoders.js";
 import { tinyModel } from "./helpers/tiny-models.js";
-
-/** The same model in Float64, optionally without any bias (norm biases included). */
-function float64(m: TransformerModel, biasFree = false): TransformerModel {
-  const params = new Map<string, Tensor>();
-  for (const [name, t] of m.params) {
-    const d = Float64Array.from(t.data);
-    if (biasFree && name.endsWith(".bias")) d.fill(0);
-    params.set(name, new Tensor(d, t.shape));
-  }
-  return new TransformerModel(m.config, params, m.tokenizer);
-}
+import { float64 } from "./helpers/float64.js";
 
 const IDS = [72, 101, 108, 108, 111, 258, 33, 10];
 const near = (a: number, b: number, rel: number) => Math.abs(a - b) <= rel * Math.max(1, Math.abs(b));

@@ -14,22 +14,7 @@ import {
 import { Tensor, noGrad } from "../src/tensor/index.js";
 import { GRADIENT_RULES, type LinearSpec } from "../src/models/index.js";
 import { tinyModel } from "./helpers/tiny-models.js";
-
-/** The same model in Float64 (tight comparisons), optionally without biases. */
-function float64(m: TransformerModel, biasFree = false): TransformerModel {
-  const Ctor = m.constructor as new (
-    c: TransformerModel["config"],
-    p: Map<string, Tensor>,
-    t: TransformerModel["tokenizer"],
-  ) => TransformerModel;
-  const params = new Map<string, Tensor>();
-  for (const [name, t] of m.params) {
-    const d = Float64Array.from(t.data);
-    if (biasFree && name.endsWith(".bias")) d.fill(0);
-    params.set(name, new Tensor(d, t.shape));
-  }
-  return new Ctor(m.config, params, m.tokenizer);
-}
+import { float64 } from "./helpers/float64.js";
 
 const IDS = [2, 5, 7, 8, 9, 13, 3];
 const input = (model: TransformerModel, target = 1, steps = 50) => ({

@@ -1,5 +1,4 @@
 /** `xait evaluate conservation`: Σ_t R_t against the explained logit per sentence, as in the paper's figure. */
-import { parseRuleList } from "../models/index.js";
 import { getMethod } from "../explain/index.js";
 import {
   CONSERVATION_METHODS,
@@ -8,26 +7,19 @@ import {
   type ConservationResult,
   type ConservationSampleResult,
 } from "../evaluate/conservation.js";
-import { labelledInput } from "../evaluate/run-perturbation.js";
-import { explainSamples } from "../evaluate/sample-loop.js";
-import { loadModel } from "../models/folder-node.js";
 import { scatterPlot, sideBySide } from "../report/plot.js";
-import { modelDir } from "./io.js";
+import { labelledPlan } from "./evaluate-labelled.js";
 import { parseFlags } from "./flags.js";
 import {
   DATA_FLAGS,
   METHOD_FLAGS,
   MODEL_FLAG,
-  dataOptions,
   fixed,
   formatSeconds,
   markdownTable,
-  methodsFlag,
   methodTimes,
-  readLabelledFile,
   runSection,
   textTable,
-  truncationCounter,
 } from "./evaluate-common.js";
 import { registerReporter, runEvaluation, runJSON, RUN_FLAGS, type Report } from "./evaluate-skeleton.js";
 
@@ -157,43 +149,7 @@ export const CONSERVATION_FLAGS = {
 
 export async function runConservation(argv: string[]): Promise<number> {
   const { values } = parseFlags(CONSERVATION_FLAGS, argv);
-  return runEvaluation("conservation", argv, values, () => {
-    const methods = methodsFlag(values, CONSERVATION_METHODS.join(","));
-    const dir = modelDir(values.model);
-    const model = loadModel(dir);
-    const { samples } = readLabelledFile(model, values);
-    const truncation = truncationCounter();
-    const { gamma, steps, seed } = values;
-    const rules = parseRuleList(values.rule === undefined ? [] : [values.rule]);
-    return {
-      name: "conservation",
-      evaluation: "conservation",
-      total: samples.length,
-      modelDir: dir,
-      dataFile: values.data!,
-      methods,
-      seed,
-      options: {
-        gamma,
-        steps,
-        ...(Object.keys(rules).length ? { rules: JSON.stringify(rules) } : {}),
-        ...dataOptions(values),
-      },
-      context: { model: dir, data: values.data! },
-      *run(pending, block) {
-        const toExplain = samples.map((s, index) => ({ index, input: labelledInput(s), target: s.label }));
-        const loop = explainSamples(model, toExplain, methods, pending, {
-          gamma,
-          steps,
-          rules,
-          seedOf: () => seed,
-          block,
-          warn: truncation.warn,
-        });
-        for (const e of loop)
-          yield { index: e.index, result: conservationSample(model, methods, e, samples[e.index]!.label) };
-      },
-      finish: truncation.report,
-    };
-  });
+  return runEvaluation("conservation", argv, values, () =>
+    labelledPlan("conservation", values, CONSERVATION_METHODS.join(","), (seed) => seed, conservationSample),
+  );
 }

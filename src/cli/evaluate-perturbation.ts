@@ -1,8 +1,6 @@
 /** `xait evaluate perturbation`: the paper's input-perturbation table (AUAC, AUPC, AU-MSE) and figure. */
-import { parseRuleList } from "../models/index.js";
 import { getMethod } from "../explain/index.js";
 import {
-  labelledInput,
   perturbationResult,
   perturbationSample,
   sampleSeed,
@@ -10,10 +8,8 @@ import {
   type PerturbationSampleResult,
 } from "../evaluate/run-perturbation.js";
 import { FRACTIONS } from "../evaluate/perturbation.js";
-import { explainSamples } from "../evaluate/sample-loop.js";
-import { loadModel } from "../models/folder-node.js";
 import { linePlot, sideBySide } from "../report/plot.js";
-import { modelDir } from "./io.js";
+import { labelledPlan } from "./evaluate-labelled.js";
 import { parseFlags } from "./flags.js";
 import {
   DATA_FLAGS,
@@ -21,16 +17,12 @@ import {
   MODEL_FLAG,
   bootstrapMarkdown,
   bootstrapText,
-  dataOptions,
   fixed,
   formatSeconds,
   markdownTable,
   methodTimes,
-  methodsFlag,
-  readLabelledFile,
   runSection,
   textTable,
-  truncationCounter,
   withInterval,
 } from "./evaluate-common.js";
 import {
@@ -163,43 +155,7 @@ export const PERTURBATION_FLAGS = {
 
 export async function runPerturbation(argv: string[]): Promise<number> {
   const { values } = parseFlags(PERTURBATION_FLAGS, argv);
-  return runEvaluation("perturbation", argv, values, () => {
-    const methods = methodsFlag(values, "all");
-    const dir = modelDir(values.model);
-    const model = loadModel(dir);
-    const { samples } = readLabelledFile(model, values);
-    const truncation = truncationCounter();
-    const { gamma, steps, seed } = values;
-    const rules = parseRuleList(values.rule === undefined ? [] : [values.rule]);
-    return {
-      name: "perturbation",
-      evaluation: "perturbation",
-      total: samples.length,
-      modelDir: dir,
-      dataFile: values.data!,
-      methods,
-      seed,
-      options: {
-        gamma,
-        steps,
-        ...(Object.keys(rules).length ? { rules: JSON.stringify(rules) } : {}),
-        ...dataOptions(values),
-      },
-      context: { model: dir, data: values.data! },
-      *run(pending, block) {
-        const toExplain = samples.map((s, index) => ({ index, input: labelledInput(s), target: s.label }));
-        const loop = explainSamples(model, toExplain, methods, pending, {
-          gamma,
-          steps,
-          rules,
-          seedOf: (i) => sampleSeed(seed, i),
-          block,
-          warn: truncation.warn,
-        });
-        for (const e of loop)
-          yield { index: e.index, result: perturbationSample(model, methods, e, samples[e.index]!.label) };
-      },
-      finish: truncation.report,
-    };
-  });
+  return runEvaluation("perturbation", argv, values, () =>
+    labelledPlan("perturbation", values, "all", (seed, i) => sampleSeed(seed, i), perturbationSample),
+  );
 }

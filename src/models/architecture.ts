@@ -4,7 +4,7 @@
  * from its config; model.ts runs any Architecture, and the tensors a model file must hold are derived
  * from it here.
  */
-import type { Activation } from "./config.js";
+import type { Activation, ModelConfig } from "./config.js";
 
 /** A linear layer. `out-in`: weight stored [out, in] as in PyTorch; `in-out`: [in, out] (GPT-2's Conv1D). */
 export interface LinearSpec {
@@ -164,4 +164,16 @@ export function torchLinear(prefix: string, inF: number, outF: number, bias = tr
 /** An affine LayerNorm named `${prefix}.weight` / `.bias`. */
 export function layerNormSpec(prefix: string, size: number, eps: number): NormSpec {
   return { kind: "layer", weight: `${prefix}.weight`, bias: `${prefix}.bias`, size, eps };
+}
+
+/** The sizes of the hidden state and the embedding tables, as the config gives them. */
+export function tableSizes(
+  cfg: ModelConfig,
+): Pick<Architecture, "hidden" | "vocabSize" | "maxPositions" | "typeVocabSize"> {
+  return {
+    hidden: cfg.hiddenSize,
+    vocabSize: cfg.vocabSize,
+    maxPositions: cfg.maxPositions,
+    typeVocabSize: cfg.typeVocabSize,
+  };
 }

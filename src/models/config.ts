@@ -88,6 +88,23 @@ export class ConfigReader {
     return v;
   }
 
+  /**
+   * The hidden size and the attention heads under the family's key names, for attention whose heads
+   * split the hidden size: the size must divide evenly.
+   */
+  heads(
+    hiddenKey: string,
+    headsKey: string,
+  ): { hiddenSize: number; numHeads: number; numKvHeads: number; headDim: number } {
+    const hiddenSize = this.size(hiddenKey);
+    const numHeads = this.size(headsKey);
+    if (hiddenSize % numHeads !== 0)
+      throw new XaitError(
+        `${this.fileName}: "${hiddenKey}" ${hiddenSize} is not divisible by ${numHeads} attention heads`,
+      );
+    return { hiddenSize, numHeads, numKvHeads: numHeads, headDim: hiddenSize / numHeads };
+  }
+
   layers(key: string): number {
     return this.size(key, undefined, MAX_LAYERS);
   }

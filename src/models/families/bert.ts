@@ -3,28 +3,19 @@
  * positions and token types, post-norm blocks with LayerNorm, a GELU MLP, padding masked, a tanh head
  * on the first token. RoBERTa numbers positions from pad_token_id + 1.
  */
-import { XaitError } from "../../errors.js";
-import { layerNormSpec, torchLinear, type Architecture } from "../architecture.js";
+import { layerNormSpec, torchLinear, tableSizes, type Architecture } from "../architecture.js";
 import { labelKeys, type ConfigReader, type ModelConfig } from "../config.js";
 import { legacyLayerNormName, type Family } from "../family.js";
 
 function readConfig(r: ConfigReader, modelType: string): ModelConfig {
   const roberta = modelType === "roberta";
-  const hiddenSize = r.size("hidden_size");
-  const numHeads = r.size("num_attention_heads");
-  if (hiddenSize % numHeads !== 0)
-    throw new XaitError(
-      `${r.fileName}: hidden size ${hiddenSize} is not divisible by ${numHeads} attention heads`,
-    );
+  const heads = r.heads("hidden_size", "num_attention_heads");
   return {
     modelType,
     task: "classification",
     vocabSize: r.size("vocab_size"),
-    hiddenSize,
+    ...heads,
     numLayers: r.layers("num_hidden_layers"),
-    numHeads,
-    numKvHeads: numHeads,
-    headDim: hiddenSize / numHeads,
     intermediateSize: r.size("intermediate_size"),
     hiddenAct: r.activation("hidden_act", "gelu", ["gelu", "gelu_new", "relu"]),
     maxPositions: r.size("max_position_embeddings", 512),
@@ -98,10 +89,7 @@ function architecture(cfg: ModelConfig): Architecture {
       explainedPosition: "first",
       maxTokens: cfg.maxPositions - (roberta ? cfg.padTokenId + 1 : 0),
     },
-    hidden: H,
-    vocabSize: cfg.vocabSize,
-    maxPositions: cfg.maxPositions,
-    typeVocabSize: cfg.typeVocabSize,
+    ...tableSizes(cfg),
     unused: [],
   };
 }

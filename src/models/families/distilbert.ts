@@ -2,27 +2,18 @@
  * DistilBERT (`DistilBertForSequenceClassification`): BERT's blocks without token types, padding
  * masked, and a ReLU pre-classifier on the first token.
  */
-import { XaitError } from "../../errors.js";
-import { layerNormSpec, torchLinear, type Architecture } from "../architecture.js";
+import { layerNormSpec, torchLinear, tableSizes, type Architecture } from "../architecture.js";
 import { labelKeys, type ConfigReader, type ModelConfig } from "../config.js";
 import { legacyLayerNormName, type Family } from "../family.js";
 
 function readConfig(r: ConfigReader, modelType: string): ModelConfig {
-  const hiddenSize = r.size("dim");
-  const numHeads = r.size("n_heads");
-  if (hiddenSize % numHeads !== 0)
-    throw new XaitError(
-      `${r.fileName}: hidden size ${hiddenSize} is not divisible by ${numHeads} attention heads`,
-    );
+  const heads = r.heads("dim", "n_heads");
   return {
     modelType,
     task: "classification",
     vocabSize: r.size("vocab_size"),
-    hiddenSize,
+    ...heads,
     numLayers: r.layers("n_layers"),
-    numHeads,
-    numKvHeads: numHeads,
-    headDim: hiddenSize / numHeads,
     intermediateSize: r.size("hidden_dim"),
     hiddenAct: r.activation("activation", "gelu", ["gelu", "gelu_new", "relu"]),
     maxPositions: r.size("max_position_embeddings", 512),
@@ -84,10 +75,7 @@ function architecture(cfg: ModelConfig): Architecture {
       explainedPosition: "first",
       maxTokens: cfg.maxPositions,
     },
-    hidden: H,
-    vocabSize: cfg.vocabSize,
-    maxPositions: cfg.maxPositions,
-    typeVocabSize: 0,
+    ...tableSizes(cfg),
     unused: [],
   };
 }

@@ -5,8 +5,13 @@
  * fused projection `c_attn`. The LM head is tied to the token embeddings; a classifier has a
  * bias-free `score` on the last real token. Hub files often omit the `transformer.` prefix.
  */
-import { XaitError } from "../../errors.js";
-import { layerNormSpec, torchLinear, type Architecture, type LinearSpec } from "../architecture.js";
+import {
+  layerNormSpec,
+  torchLinear,
+  tableSizes,
+  type Architecture,
+  type LinearSpec,
+} from "../architecture.js";
 import { architectureName, labelKeys, type ConfigReader, type ModelConfig } from "../config.js";
 import type { Family } from "../family.js";
 
@@ -22,24 +27,16 @@ export function decoderTask(raw: Record<string, unknown>): ModelConfig["task"] {
 }
 
 function readConfig(r: ConfigReader, modelType: string): ModelConfig {
-  const hiddenSize = r.size("n_embd");
-  const numHeads = r.size("n_head");
-  if (hiddenSize % numHeads !== 0)
-    throw new XaitError(
-      `${r.fileName}: n_embd ${hiddenSize} is not divisible by ${numHeads} attention heads`,
-    );
+  const heads = r.heads("n_embd", "n_head");
   const task = decoderTask(r.raw);
   const eos = r.tokenId("eos_token_id", 50256);
   return {
     modelType,
     task,
     vocabSize: r.size("vocab_size"),
-    hiddenSize,
+    ...heads,
     numLayers: r.layers("n_layer"),
-    numHeads,
-    numKvHeads: numHeads,
-    headDim: hiddenSize / numHeads,
-    intermediateSize: r.has("n_inner") ? r.size("n_inner") : 4 * hiddenSize,
+    intermediateSize: r.has("n_inner") ? r.size("n_inner") : 4 * heads.hiddenSize,
     hiddenAct: r.activation("activation_function", "gelu_new", ["gelu", "gelu_new", "relu", "silu"]),
     maxPositions: r.size("n_positions", r.has("n_ctx") ? r.size("n_ctx") : 1024),
     typeVocabSize: 0,
@@ -103,10 +100,7 @@ function architecture(cfg: ModelConfig): Architecture {
       explainedPosition: "last",
       maxTokens: cfg.maxPositions,
     },
-    hidden: H,
-    vocabSize: cfg.vocabSize,
-    maxPositions: cfg.maxPositions,
-    typeVocabSize: 0,
+    ...tableSizes(cfg),
     unused: [],
   };
 }

@@ -8,7 +8,13 @@
  * `score` on the last real token. Qwen2 adds biases to q, k and v.
  */
 import { XaitError } from "../../errors.js";
-import { torchLinear, type Architecture, type LinearSpec, type NormSpec } from "../architecture.js";
+import {
+  torchLinear,
+  tableSizes,
+  type Architecture,
+  type LinearSpec,
+  type NormSpec,
+} from "../architecture.js";
 import { labelKeys, type ConfigReader, type ModelConfig } from "../config.js";
 import type { Family } from "../family.js";
 import { decoderTask } from "./gpt2.js";
@@ -127,10 +133,7 @@ function architecture(cfg: ModelConfig): Architecture {
       explainedPosition: "last",
       maxTokens: Math.min(cfg.maxPositions, cfg.slidingWindow ?? Infinity),
     },
-    hidden: H,
-    vocabSize: cfg.vocabSize,
-    maxPositions: cfg.maxPositions,
-    typeVocabSize: 0,
+    ...tableSizes(cfg),
     unused: [],
   };
 }

@@ -5,27 +5,24 @@
  * The file also holds tensors the forward pass never reads (each block's affine LayerNorm, stored as
  * ones/zeros, and a top-level output block): they are written on save and ignored on load.
  */
-import { XaitError } from "../../errors.js";
-import { layerNormSpec, torchLinear, type Architecture, type ParamSpec } from "../architecture.js";
+import {
+  layerNormSpec,
+  torchLinear,
+  tableSizes,
+  type Architecture,
+  type ParamSpec,
+} from "../architecture.js";
 import { labelKeys, type ConfigReader, type ModelConfig } from "../config.js";
 import { legacyLayerNormName, type Family } from "../family.js";
 
 function readConfig(r: ConfigReader, modelType: string): ModelConfig {
-  const hiddenSize = r.size("hidden_size");
-  const numHeads = r.size("num_attention_heads");
-  if (hiddenSize % numHeads !== 0)
-    throw new XaitError(
-      `${r.fileName}: hidden size ${hiddenSize} is not divisible by ${numHeads} attention heads`,
-    );
+  const heads = r.heads("hidden_size", "num_attention_heads");
   return {
     modelType,
     task: "classification",
     vocabSize: r.size("vocab_size"),
-    hiddenSize,
+    ...heads,
     numLayers: r.layers("num_hidden_layers"),
-    numHeads,
-    numKvHeads: numHeads,
-    headDim: hiddenSize / numHeads,
     intermediateSize: 0,
     hiddenAct: "gelu",
     maxPositions: r.size("max_position_embeddings", 512),
@@ -91,10 +88,7 @@ function architecture(cfg: ModelConfig): Architecture {
       explainedPosition: "first",
       maxTokens: cfg.maxPositions,
     },
-    hidden: H,
-    vocabSize: cfg.vocabSize,
-    maxPositions: cfg.maxPositions,
-    typeVocabSize: cfg.typeVocabSize,
+    ...tableSizes(cfg),
     unused,
   };
 }
