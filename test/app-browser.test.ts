@@ -22,9 +22,9 @@ import { extname, join, normalize } from "node:path";
 import type { Page } from "playwright-core";
 import { BUNDLED, HOSTILE, ROOT, XAIT, modelsFixture, startServe } from "./helpers/app-server.js";
 import { tempDir } from "./helpers/temp-dir.js";
+import { launchChromium, noChromium } from "./helpers/chromium.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const skip = existsSync(CHROMIUM) ? false : "skipped: /usr/bin/chromium not found (apt-get install chromium)";
+const skip = noChromium;
 const METHODS = ["lrp", "gi", "attnlrp", "rollout"];
 const TEXT = "the acting is superb , but the story drags and the ending feels unearned";
 const TOLERANCE = 1e-5;
@@ -136,19 +136,7 @@ test("the explainer page in a real browser", { skip, timeout: 300_000 }, async (
   assert.ok(node.result, `xait explain failed: ${node.error}`);
   const want = node.result;
   const served = await startServe(models);
-  const { chromium } = await import("playwright-core");
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  const browser = await launchChromium();
   const shots = process.env.XAIT_SCREENSHOT_DIR ?? tempDir("xait-app-shot-");
   mkdirSync(shots, { recursive: true });
   try {

@@ -11,10 +11,10 @@ import { pathToFileURL } from "node:url";
 import type { Explanation } from "../src/explain/result.js";
 import { renderHtml } from "../src/report/html.js";
 import { tempDir } from "./helpers/temp-dir.js";
+import { launchChromium, noChromium } from "./helpers/chromium.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const HOSTILE = "<img src=x onerror=alert(1)>";
-const skip = existsSync(CHROMIUM) ? false : "skipped: /usr/bin/chromium not found (apt-get install chromium)";
+const skip = noChromium;
 
 function explanation(): Explanation {
   const tokens = ["[CLS]", "the", "movie", "was", "not", "un", "##believ", "##ably", "good", "!", "[SEP]"];
@@ -85,19 +85,7 @@ test("HTML report in a real browser", { skip, timeout: 120_000 }, async (t) => {
   );
   const url = pathToFileURL(file).href;
 
-  const { chromium } = await import("playwright-core");
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
     const requests: string[] = [];
