@@ -11,7 +11,14 @@ import {
   writeSafetensors,
   type Trace,
 } from "../src/models/index.js";
-import { ATTNLRP_RULES, LRP_RULES, embeddingGradient, explain, explainMany } from "../src/explain/index.js";
+import {
+  ATTNLRP_RULES,
+  LRP_RULES,
+  METHOD_IDS,
+  embeddingGradient,
+  explain,
+  explainMany,
+} from "../src/explain/index.js";
 import { noGrad } from "../src/tensor/index.js";
 import { XaitError } from "../src/errors.js";
 import { replacementToken, tokenizerFromJSON } from "../src/tokenize/index.js";
@@ -370,4 +377,35 @@ test("logitsAll: the logits at position t are the next-token logits of the first
     }
   }
   assert.throws(() => tinyModel("bert").logitsAll(makeBatch([{ ids: [2, 5, 3] }], 0)), /projection head/);
+});
+
+test("every method runs on a decoder; the attention maps read the explained (last) row", () => {
+  for (const type of ["gpt2", "llama"] as const) {
+    const m = tinyDecoder(type, 18);
+    const r = explain(m, "Hello goo!", { methods: [...METHOD_IDS], steps: 4 });
+    for (const id of METHOD_IDS) {
+      const a = r.explanations[id]!.attributions;
+      assert.equal(a.length, r.tokens.length, `${type} ${id}`);
+      assert.ok(a.every(Number.isFinite), `${type} ${id}`);
+    }
+    // attention-last: the last row of the head-averaged last-layer attention, a distribution
+    const trace: Trace = { attention: [], blockInputs: [] };
+    noGrad(() => m.forward(makeBatch([{ ids: r.ids }], 0), { trace }));
+    const P = trace.attention[trace.attention.length - 1]!.data;
+    const T = r.tokens.length;
+    const heads = m.config.numHeads;
+    const row = Array.from({ length: T }, (_, j) => {
+      let s = 0;
+      for (let h = 0; h < heads; h++) s += P[h * T * T + (T - 1) * T + j]! / heads;
+      return s;
+    });
+    r.explanations["attention-last"]!.attributions.forEach((v, j) => assert.ok(Math.abs(v - row[j]!) < 1e-6));
+    assert.ok(Math.abs(row.reduce((x, y) => x + y, 0) - 1) < 1e-5);
+    // rollout's explained row is a distribution over the tokens too
+    const roll = r.explanations.rollout!.attributions;
+    assert.ok(
+      Math.abs(roll.reduce((x, y) => x + y, 0) - 1) < 1e-5,
+      `${type} rollout row sums to ${roll.reduce((x, y) => x + y, 0)}`,
+    );
+  }
 });
