@@ -91,7 +91,11 @@ export interface TrainingTask<B> {
    * weight in the epoch's mean loss, and the unit of the step rate) and, for a classifier, how many
    * of them were right.
    */
-  loss(model: TransformerModel, batch: B, train: TrainingDropout): { loss: Tensor; count: number; correct?: number };
+  loss(
+    model: TransformerModel,
+    batch: B,
+    train: TrainingDropout,
+  ): { loss: Tensor; count: number; correct?: number };
 }
 
 /** One epoch of the loop: mean training loss, the validation measures of its checkpoint weights. */
