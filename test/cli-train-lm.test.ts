@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadModel } from "../src/models/folder-node.js";
@@ -147,4 +147,34 @@ test("xait train --task causal-lm: bad input gets one-line errors", () => {
     1,
     /has no config.json/,
   );
+});
+
+test("xait train --task causal-lm stops on SIGINT after the current step, keeping the last complete checkpoint", async () => {
+  const out = join(dir, "stopped");
+  const child = spawn(
+    process.execPath,
+    ["bin/xait.js", ...LM, ...TINY, "--train", docs, "--epochs", "100000", "--out", out],
+    { env: { ...process.env, XAIT_BACKEND: "js" } },
+  );
+  const guard = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  let stderr = "";
+  let sent = false;
+  child.stderr.setEncoding("utf8");
+  child.stderr.on("data", (chunk: string) => {
+    stderr += chunk;
+    if (!sent && stderr.includes("best, saved")) {
+      sent = true;
+      child.kill("SIGINT");
+    }
+  });
+  const status = await new Promise<number | null>((done) => child.on("close", (c) => done(c)));
+  clearTimeout(guard);
+  assert.equal(status, 130, stderr);
+  const m = /interrupted: the last good checkpoint \(epoch (\d+)\) is in (.+)\n/.exec(stderr);
+  assert.ok(m, stderr);
+  const record = JSON.parse(readFileSync(join(out, "training.json"), "utf8"));
+  assert.equal(record.status, "interrupted");
+  assert.equal(record.bestEpoch, Number(m[1]));
+  assert.ok(record.bestValidationPerplexity > 1);
+  assert.equal(loadModel(out).config.task, "causal-lm");
 });
