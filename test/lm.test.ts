@@ -1,7 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeBatch, type TransformerModel, TransformerModel as Model } from "../src/models/index.js";
+import {
+  makeBatch,
+  type Trace,
+  type TransformerModel,
+  TransformerModel as Model,
+} from "../src/models/index.js";
 import { loadModel, saveModel } from "../src/models/folder-node.js";
 import { buildByteLevelBPE, tokenizerFromJSON } from "../src/tokenize/index.js";
 import { noGrad, Random } from "../src/tensor/index.js";
@@ -162,7 +167,7 @@ for (const type of ["gpt2", "llama"] as const) {
     assert.equal(body, lm.trainableParameters().filter(([n]) => n !== "lm_head.weight").length);
     assert.ok(!cls.params.has("lm_head.weight"));
     const batch = makeBatch([{ ids: [3, 50, 7, 9] }, { ids: [11, 4] }], 259);
-    const trace = () => ({ attention: [], blockInputs: [] });
+    const trace = (): Trace => ({ attention: [], blockInputs: [] });
     const a = trace();
     const b = trace();
     noGrad(() => lm.forward(batch, { trace: a }));

@@ -3,8 +3,9 @@
  * output folder with training.json beside it, Ctrl-C (SIGINT) or SIGTERM stopping after the current
  * step with the last complete checkpoint kept, and the exit code of an interrupted run.
  */
+import { readFileSync } from "node:fs";
 import { constants as osConstants } from "node:os";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import type { TransformerModel } from "../models/index.js";
 import { saveModel } from "../models/folder-node.js";
 import { writeFileAtomic } from "./io.js";
@@ -87,5 +88,28 @@ export class CheckpointedRun<R extends RunRecord> {
   /** Stops listening for the stop signals. */
   dispose(): void {
     for (const signal of STOP_SIGNALS) process.off(signal, this.onSignal);
+  }
+}
+
+/**
+ * The command and best validation result of the run that produced an --init model, when it was
+ * trained by xait: accuracy for a classifier, perplexity for a language model.
+ */
+export function initTraining(
+  dir: string,
+): { command: string; bestValidationAccuracy?: number; bestValidationPerplexity?: number } | null {
+  try {
+    const t = JSON.parse(readFileSync(join(dir, "training.json"), "utf8")) as Record<string, unknown>;
+    if (typeof t.command !== "string") return null;
+    const accuracy = t.bestValidationAccuracy;
+    const perplexity = t.bestValidationPerplexity;
+    if (typeof accuracy !== "number" && typeof perplexity !== "number") return null;
+    return {
+      command: t.command,
+      ...(typeof accuracy === "number" && t.task !== "causal-lm" ? { bestValidationAccuracy: accuracy } : {}),
+      ...(typeof perplexity === "number" ? { bestValidationPerplexity: perplexity } : {}),
+    };
+  } catch {
+    return null;
   }
 }

@@ -17,7 +17,7 @@ import { packDocuments } from "../train/lm-data.js";
 import { languageModelMeasures, trainLanguageModel, type LanguageModelMeasures } from "../train/lm.js";
 import { decoderConfig, defaultIntermediate, type DecoderArch } from "../train/decoders.js";
 import { backendInfo, initBackend } from "../tensor/backends.js";
-import { CheckpointedRun } from "./train-checkpoints.js";
+import { CheckpointedRun, initTraining } from "./train-checkpoints.js";
 import type { TrainFlagValues } from "./train-flags.js";
 import { createProgress } from "./progress.js";
 import { VERSION } from "../version.js";
@@ -241,7 +241,7 @@ export async function runLanguageModel(
       averageDecay: opts.averageDecay ?? null,
       validationFraction: fraction ?? null,
       limit: values.limit ?? null,
-      init: base ? { dir: initDir } : null,
+      init: base ? { dir: initDir, training: initTraining(resolve(initDir!)) } : null,
     },
     data: {
       train,

@@ -1,7 +1,6 @@
 /** `xait train`: train a sequence classifier on a labelled file and save it as a Hugging Face folder. */
-import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { usageError, XaitError } from "../errors.js";
 import { INIT_STD, parseConfig, TransformerModel } from "../models/index.js";
 import { loadModel } from "../models/folder-node.js";
@@ -26,7 +25,7 @@ import {
   OUTPUT_FLAGS,
   TRAIN_FLAGS,
 } from "./train-flags.js";
-import { CheckpointedRun } from "./train-checkpoints.js";
+import { CheckpointedRun, initTraining } from "./train-checkpoints.js";
 import { BPE_VOCAB_SIZE, MIN_BPE_VOCAB_SIZE, runLanguageModel } from "./train-lm.js";
 
 const HELP = `Usage: xait train --train FILE (--validation FILE | --validation-fraction F) --out DIR [options]
@@ -78,21 +77,6 @@ const INIT_FIXED = [
 
 function labelMap(labels: readonly string[]): Record<string, number> {
   return Object.fromEntries(labels.map((l, i) => [l, i]));
-}
-
-/** The command and best accuracy of the run that produced an --init model, when it was trained by xait. */
-function initTraining(dir: string): { command: string; bestValidationAccuracy: number } | null {
-  try {
-    const t = JSON.parse(readFileSync(join(dir, "training.json"), "utf8")) as {
-      command?: unknown;
-      bestValidationAccuracy?: unknown;
-    };
-    return typeof t.command === "string" && typeof t.bestValidationAccuracy === "number"
-      ? { command: t.command, bestValidationAccuracy: t.bestValidationAccuracy }
-      : null;
-  } catch {
-    return null;
-  }
 }
 
 function labelNames(id2label: Record<number, string>, n: number): string[] {
