@@ -1,11 +1,10 @@
 /** `xait train`: train a sequence classifier on a labelled file and save it as a Hugging Face folder. */
-import { readFileSync } from "node:fs";
-import { constants as osConstants, cpus } from "node:os";
-import { join, resolve } from "node:path";
+import { cpus } from "node:os";
+import { resolve } from "node:path";
 import { usageError, XaitError } from "../errors.js";
 import { INIT_STD, parseConfig, TransformerModel } from "../models/index.js";
-import { loadModel, saveModel } from "../models/folder-node.js";
-import { buildWordPieceVocabulary } from "../tokenize/index.js";
+import { loadModel } from "../models/folder-node.js";
+import { buildByteLevelBPE, buildWordPieceVocabulary, tokenizerFromJSON } from "../tokenize/index.js";
 import { mapLabels, splitDataset, type Example } from "../train/data.js";
 import { readDatasetFile } from "../train/data-node.js";
 import { train, type EpochRecord } from "../train/trainer.js";
@@ -14,170 +13,36 @@ import type { EncodedExample } from "../train/batches.js";
 import { predictAll } from "../evaluate/accuracy.js";
 import { accuracy } from "../evaluate/metrics.js";
 import { backendInfo, initBackend } from "../tensor/backends.js";
+import { classifierFromLanguageModel, decoderConfig, defaultIntermediate } from "../train/decoders.js";
 import { registerCommand } from "./commands.js";
-import { writeFileAtomic } from "./io.js";
-import { flagHelp, parseFlags, THREADS_FLAG, type FlagTable } from "./flags.js";
+import { flagHelp, parseFlags } from "./flags.js";
 import { createProgress } from "./progress.js";
 import { VERSION } from "../version.js";
-
-/** Signals that stop training after the current step, keeping the last good checkpoint. */
-const STOP_SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM"];
-
-const ARCHITECTURE_FLAGS = {
-  arch: {
-    kind: "string",
-    value: "A",
-    choices: ["bert", "xai-transformer"],
-    default: "bert",
-    help: "bert | xai-transformer (the paper's model: attention-only blocks, no mask)",
-  },
-  layers: {
-    kind: "number",
-    value: "N",
-    integer: true,
-    min: 1,
-    defaultText: "bert 4, xai-transformer 3",
-    help: "blocks",
-  },
-  hidden: { kind: "number", value: "N", integer: true, min: 1, default: 256, help: "hidden size" },
-  heads: { kind: "number", value: "N", integer: true, min: 1, default: 4, help: "attention heads" },
-  intermediate: {
-    kind: "number",
-    value: "N",
-    integer: true,
-    min: 1,
-    defaultText: "4 × hidden",
-    help: "feed-forward width (bert)",
-  },
-  "max-length": {
-    kind: "number",
-    value: "N",
-    integer: true,
-    min: 4,
-    default: 128,
-    help: "maximum tokens per input, special tokens included",
-  },
-  "vocab-size": { kind: "number", value: "N", integer: true, min: 1, default: 16000, help: "vocabulary cap" },
-  "min-frequency": {
-    kind: "number",
-    value: "N",
-    integer: true,
-    min: 1,
-    default: 2,
-    help: "minimum count of a whole word in the vocabulary",
-  },
-  "strip-html": {
-    kind: "boolean",
-    help: "the tokenizer replaces HTML formatting tags (<br />, <i>, <p>, …) by a space;\nsaved in tokenizer.json, so explaining and evaluating the model strip them too",
-  },
-  "pretrain-text": {
-    kind: "string",
-    value: "F[,F]",
-    help: "unlabeled text (the text column of these files; labels are not read) added to\nthe vocabulary corpus and used to initialise the word embeddings with\nPPMI-SVD vectors (positive PMI of windowed co-occurrences, truncated SVD)",
-  },
-  "pretrain-std": {
-    kind: "number",
-    value: "X",
-    above: 0,
-    help: "standard deviation the PPMI-SVD vectors are scaled to [0.02, the initialiser's];\nlarger values keep more of them against the optimiser's updates",
-  },
-  "freeze-embeddings": {
-    kind: "boolean",
-    help: "keep the word embeddings fixed during training (as the paper keeps BERT's)",
-  },
-  init: {
-    kind: "string",
-    value: "DIR",
-    help: "start from a model folder: its weights, tokenizer, labels and architecture\n(--arch … --pretrain-text are then refused) — to train on, or to fine-tune\non other data",
-  },
-  "crop-batches": {
-    kind: "boolean",
-    help: "xai-transformer: batch texts of similar length, each batch shortened to its\nshortest text (final [SEP] kept), instead of equal lengths only — for long\ndocuments, where few texts share a length",
-  },
-} as const satisfies FlagTable;
-
-const DATA_FLAGS = {
-  train: { kind: "string", value: "FILE", help: "TSV (header), CSV or JSON lines" },
-  validation: { kind: "string", value: "FILE", help: "validation file, or:" },
-  "validation-fraction": {
-    kind: "number",
-    value: "F",
-    min: 0,
-    max: 0.9,
-    help: "hold out a seeded fraction F of --train (uses --seed)",
-  },
-  "text-column": { kind: "string", value: "C", help: "text column [sentence | text | review]" },
-  "label-column": { kind: "string", value: "C", help: "label column [label | sentiment]" },
-  "skip-bad-rows": { kind: "boolean", help: "skip malformed rows (counted) instead of failing" },
-  limit: {
-    kind: "number",
-    value: "N",
-    integer: true,
-    min: 1,
-    help: "use only the first N training rows (quick experiments)",
-  },
-} as const satisfies FlagTable;
-
-const OPTIMISATION_FLAGS = {
-  epochs: {
-    kind: "number",
-    value: "N",
-    integer: true,
-    min: 1,
-    default: 3,
-    help: "passes over the training data",
-  },
-  "batch-size": { kind: "number", value: "N", integer: true, min: 1, default: 32, help: "texts per step" },
-  lr: { kind: "number", value: "X", min: 0, default: 5e-4, help: "peak learning rate of AdamW" },
-  warmup: {
-    kind: "number",
-    value: "X",
-    min: 0,
-    default: 0.1,
-    help: "linear warmup: a fraction of the steps if < 1, else steps",
-  },
-  "weight-decay": { kind: "number", value: "X", min: 0, default: 0.01, help: "AdamW weight decay" },
-  dropout: { kind: "number", value: "X", min: 0, max: 0.99, default: 0.1, help: "dropout probability" },
-  seed: {
-    kind: "number",
-    value: "N",
-    integer: true,
-    min: 0,
-    default: 42,
-    help: "seed of initialisation, shuffling, dropout and splits",
-  },
-  threads: THREADS_FLAG,
-  ema: {
-    kind: "number",
-    value: "D",
-    above: 0,
-    max: 0.99999,
-    help: "keep an exponential moving average of the weights (decay D per step, e.g.\n0.999) and evaluate and save the averaged weights at each epoch",
-  },
-} as const satisfies FlagTable;
-
-const OUTPUT_FLAGS = {
-  out: {
-    kind: "string",
-    value: "DIR",
-    help: "model folder (replaced atomically at each better epoch; Ctrl-C or SIGTERM\nstops after the current step and keeps it)",
-  },
-  dtype: {
-    kind: "string",
-    value: "f16|f32",
-    choices: ["f16", "f32"],
-    default: "f16",
-    help: "weight precision on disk",
-  },
-} as const satisfies FlagTable;
-
-const TRAIN_FLAGS = { ...ARCHITECTURE_FLAGS, ...DATA_FLAGS, ...OPTIMISATION_FLAGS, ...OUTPUT_FLAGS } as const;
+import {
+  ARCHITECTURE_FLAGS,
+  DATA_FLAGS,
+  OPTIMISATION_FLAGS,
+  OUTPUT_FLAGS,
+  TRAIN_FLAGS,
+} from "./train-flags.js";
+import { CheckpointedRun, initTraining } from "./train-checkpoints.js";
+import { BPE_VOCAB_SIZE, MIN_BPE_VOCAB_SIZE, runLanguageModel } from "./train-lm.js";
 
 const HELP = `Usage: xait train --train FILE (--validation FILE | --validation-fraction F) --out DIR [options]
+       xait train --task causal-lm --arch gpt2|llama --train FILE[,FILE] (--validation … ) --out DIR
 
-Train a Transformer classifier from scratch: an uncased WordPiece vocabulary built from the training
-text, AdamW with linear warmup and decay, dropout, validation after every epoch; the best epoch is
-saved (atomically) to DIR as config.json, model.safetensors, tokenizer.json and training.json.
+Train a Transformer classifier from scratch: an uncased WordPiece vocabulary (gpt2, llama: a
+byte-level BPE) built from the training text, AdamW with linear warmup and decay, dropout,
+validation after every epoch; the best epoch is saved (atomically) to DIR as config.json,
+model.safetensors, tokenizer.json and training.json.
+
+--task causal-lm trains a decoder language model on raw text: a byte-level BPE vocabulary learned
+from the training text (unless --init gives the tokenizer); documents tokenised, joined with
+<|endoftext|> between them, cut into windows of --max-length tokens (the last partial window is
+dropped) and shuffled every epoch; the loss is the mean next-token cross-entropy over the
+window's positions. Validation loss and perplexity (exp of the mean token loss) after every
+epoch; the epoch with the lowest validation loss is saved. --task classify --init <LM folder>
+then fine-tunes it as a classifier.
 
 Architecture:
 ${flagHelp(ARCHITECTURE_FLAGS)}
@@ -190,7 +55,9 @@ ${flagHelp(OUTPUT_FLAGS)}
 
 Examples:
   xait train --arch xai-transformer --train $XAIT_DATA/sst2/train.tsv --validation $XAIT_DATA/sst2/validation.tsv --out models/sst2-xai-transformer
-  xait train --train tweets.csv --validation-fraction 0.1 --seed 42 --skip-bad-rows --out models/tweet-bert`;
+  xait train --train tweets.csv --validation-fraction 0.1 --seed 42 --skip-bad-rows --out models/tweet-bert
+  xait train --task causal-lm --arch gpt2 --train $XAIT_DATA/imdb/train.jsonl --validation-fraction 0.02 --out models/reviews-gpt2
+  xait train --init models/reviews-gpt2 --train $XAIT_DATA/sst2/train.tsv --validation $XAIT_DATA/sst2/validation.tsv --out models/sst2-gpt2`;
 
 /** Flags that --init DIR takes from the model folder instead. */
 const INIT_FIXED = [
@@ -198,6 +65,7 @@ const INIT_FIXED = [
   "layers",
   "hidden",
   "heads",
+  "kv-heads",
   "intermediate",
   "max-length",
   "vocab-size",
@@ -211,21 +79,6 @@ function labelMap(labels: readonly string[]): Record<string, number> {
   return Object.fromEntries(labels.map((l, i) => [l, i]));
 }
 
-/** The command and best accuracy of the run that produced an --init model, when it was trained by xait. */
-function initTraining(dir: string): { command: string; bestValidationAccuracy: number } | null {
-  try {
-    const t = JSON.parse(readFileSync(join(dir, "training.json"), "utf8")) as {
-      command?: unknown;
-      bestValidationAccuracy?: unknown;
-    };
-    return typeof t.command === "string" && typeof t.bestValidationAccuracy === "number"
-      ? { command: t.command, bestValidationAccuracy: t.bestValidationAccuracy }
-      : null;
-  } catch {
-    return null;
-  }
-}
-
 function labelNames(id2label: Record<number, string>, n: number): string[] {
   return Array.from({ length: n }, (_, i) => id2label[i] ?? `LABEL_${i}`);
 }
@@ -236,26 +89,41 @@ async function run(argv: string[]): Promise<number> {
   if (!values.out) throw usageError("--out DIR is required (see xait train --help)");
   if (!values.validation && values["validation-fraction"] === undefined)
     throw usageError("give --validation FILE or --validation-fraction F");
+  if (values.task === "causal-lm") return runLanguageModel(values, given, argv);
   const initDir = values.init;
   if (initDir !== undefined) {
     const fixed = INIT_FIXED.find((k) => given.has(k));
     if (fixed) throw usageError(`--init DIR takes the architecture and vocabulary from DIR; drop --${fixed}`);
   }
-  // --init: continue from a model folder (its weights, tokenizer and labels)
+  // --init: continue from a model folder (its weights, tokenizer and labels), or fine-tune a causal
+  // language model folder as a classifier (converted once the labels are known)
   const base = initDir === undefined ? undefined : loadModel(resolve(initDir));
   if (base && !base.tokenizer) throw new XaitError(`--init ${initDir}: the model folder has no tokenizer`);
-  const arch = base ? base.config.modelType : values.arch;
-  if (arch !== "bert" && arch !== "xai-transformer")
+  const arch = base ? base.config.modelType : (values.arch ?? "bert");
+  const decoder = arch === "gpt2" || arch === "llama";
+  if (arch !== "bert" && arch !== "xai-transformer" && !decoder)
     throw usageError(
-      base
-        ? `--init ${initDir} is a ${arch} model; xait trains bert or xai-transformer`
-        : `--arch must be bert or xai-transformer, got '${arch}'`,
+      `--init ${initDir} is a ${arch} ${base?.config.task === "causal-lm" ? "language model" : "classifier"}; --task classify trains bert or xai-transformer, or fine-tunes a gpt2 / llama causal language model or classifier`,
     );
+  const fromLanguageModel = base?.config.task === "causal-lm";
+  if (fromLanguageModel && base!.tokenizer!.special.eos === undefined)
+    throw new XaitError(`--init ${initDir}: the tokenizer has no end-of-text token to pad with`);
   const hidden = base?.config.hiddenSize ?? values.hidden;
   const heads = base?.config.numHeads ?? values.heads;
   if (hidden % heads !== 0) throw usageError(`--hidden ${hidden} must be divisible by --heads ${heads}`);
-  const layers = base?.config.numLayers ?? values.layers ?? (arch === "bert" ? 4 : 3);
-  const intermediate = base?.config.intermediateSize ?? values.intermediate ?? 4 * hidden;
+  const kvHeads = base?.config.numKvHeads ?? values["kv-heads"] ?? heads;
+  if (!base && values["kv-heads"] !== undefined && arch !== "llama")
+    throw usageError("--kv-heads applies to --arch llama only");
+  if (heads % kvHeads !== 0) throw usageError(`--heads ${heads} must be divisible by --kv-heads ${kvHeads}`);
+  if (!base && arch === "llama" && (hidden / heads) % 2 !== 0)
+    throw usageError(
+      `llama's rotary positions need an even head width; --hidden / --heads is ${hidden / heads}`,
+    );
+  const layers = base?.config.numLayers ?? values.layers ?? (arch === "xai-transformer" ? 3 : 4);
+  const intermediate =
+    base?.config.intermediateSize ??
+    values.intermediate ??
+    (decoder ? defaultIntermediate(arch, hidden) : 4 * hidden);
   const maxLength = base?.config.maxPositions ?? values["max-length"];
   const opts = {
     epochs: values.epochs,
@@ -270,6 +138,15 @@ async function run(argv: string[]): Promise<number> {
   };
   if (opts.cropBatches && arch !== "xai-transformer")
     throw usageError("--crop-batches applies to --arch xai-transformer only (bert pads and masks)");
+  if (decoder) {
+    const encoderOnly = (["pretrain-text", "pretrain-std", "strip-html"] as const).find((k) => given.has(k));
+    if (encoderOnly) throw usageError(`--${encoderOnly} applies to --arch bert and xai-transformer only`);
+  }
+  const vocabSize = values["vocab-size"] ?? (decoder ? BPE_VOCAB_SIZE : 16000);
+  if (decoder && !base && vocabSize < MIN_BPE_VOCAB_SIZE)
+    throw usageError(
+      `--vocab-size ${vocabSize} is too small: a byte-level BPE needs at least ${MIN_BPE_VOCAB_SIZE} (256 byte symbols + <|endoftext|>)`,
+    );
   const fraction = values["validation-fraction"];
   const limit = values.limit;
   const threads = values.threads;
@@ -298,7 +175,7 @@ async function run(argv: string[]): Promise<number> {
     validRows = split.validation;
   }
   if (limit) trainRows = trainRows.slice(0, limit);
-  const mapping = mapLabels(trainRows, base ? labelMap(base.config.labels) : undefined);
+  const mapping = mapLabels(trainRows, base && !fromLanguageModel ? labelMap(base.config.labels) : undefined);
   const validIds = mapLabels(validRows, mapping.label2id).ids;
   const labels = labelNames(mapping.id2label, mapping.numClasses);
 
@@ -309,13 +186,28 @@ async function run(argv: string[]): Promise<number> {
   const trainText = trainRows.map((e) => (e.pair ? `${e.text} ${e.pair}` : e.text));
   const tokenizer =
     base?.tokenizer ??
-    buildWordPieceVocabulary([...trainText, ...pretrainText], {
-      vocabSize: values["vocab-size"],
-      minFrequency: values["min-frequency"],
-      stripHtml: values["strip-html"] ?? false,
+    (decoder
+      ? tokenizerFromJSON(buildByteLevelBPE(trainText, { vocabSize, minFrequency: values["min-frequency"] }))
+      : buildWordPieceVocabulary([...trainText, ...pretrainText], {
+          vocabSize,
+          minFrequency: values["min-frequency"],
+          stripHtml: values["strip-html"] ?? false,
+        }));
+  const newDecoderConfig = () =>
+    decoderConfig(arch as "gpt2" | "llama", {
+      vocabSize: tokenizer.vocabSize,
+      hidden,
+      layers,
+      heads,
+      kvHeads,
+      intermediate,
+      maxPositions: maxLength,
+      eos: tokenizer.special.eos!,
+      labels,
     });
   const config =
     base?.config ??
+    (decoder ? newDecoderConfig() : undefined) ??
     parseConfig(
       JSON.stringify({
         model_type: arch,
@@ -331,7 +223,13 @@ async function run(argv: string[]): Promise<number> {
         id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
       }),
     );
-  const model = base ?? TransformerModel.initialise(config, opts.seed, tokenizer);
+  const model = fromLanguageModel
+    ? classifierFromLanguageModel(base!, labels, opts.seed)
+    : (base ?? TransformerModel.initialise(config, opts.seed, tokenizer));
+  if (fromLanguageModel)
+    process.stderr.write(
+      `${initDir}: a ${arch} language model, fine-tuned as a classifier (its body and tokenizer kept, a new score head)\n`,
+    );
   let pretrained = 0;
   if (pretrainText.length) {
     const t0 = Date.now();
@@ -361,7 +259,6 @@ async function run(argv: string[]): Promise<number> {
       `${encoded.length} training / ${validRows.length} validation examples; backend ${backendInfo().name} × ${backendInfo().threads}\n`,
   );
 
-  const out = resolve(values.out);
   const record = {
     command: ["xait", "train", ...argv].join(" "),
     xait: VERSION,
@@ -371,7 +268,8 @@ async function run(argv: string[]): Promise<number> {
       layers,
       hidden,
       heads,
-      intermediate: arch === "bert" ? intermediate : 0,
+      intermediate: arch === "xai-transformer" ? 0 : intermediate,
+      ...(arch === "llama" ? { kvHeads } : {}),
       maxLength,
       ...opts,
       averageDecay: opts.averageDecay ?? null,
@@ -380,7 +278,13 @@ async function run(argv: string[]): Promise<number> {
       pretrainStd: values["pretrain-text"] ? (pretrainStd ?? INIT_STD) : null,
       freezeEmbeddings: values["freeze-embeddings"],
       stripHtml: base ? null : (values["strip-html"] ?? false),
-      init: base ? { dir: initDir, training: initTraining(resolve(initDir!)) } : null,
+      init: base
+        ? {
+            dir: initDir,
+            training: initTraining(resolve(initDir!)),
+            ...(fromLanguageModel ? { fromLanguageModel: true } : {}),
+          }
+        : null,
     },
     data: {
       train: values.train,
@@ -401,31 +305,9 @@ async function run(argv: string[]): Promise<number> {
     wallSeconds: 0,
     status: "running",
   };
-  // Ctrl-C (SIGINT) or SIGTERM: stop after the current step (handlers run between steps, when the
-  // trainer yields); exit code 128 + the signal's number, as a shell reports a process killed by it.
-  let interrupted: NodeJS.Signals | null = null;
-  let saved = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (interrupted) return;
-    interrupted = signal;
-    process.stderr.write(`\n${signal}: stopping after this step\n`);
-  };
-  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  const run = new CheckpointedRun(values.out, values.dtype === "f16" ? "f16" : "f32", record, started);
   const progress = createProgress("train");
   const validExamples = validRows.map((e, i) => ({ text: e.text, pair: e.pair, label: validIds[i]! }));
-  /** training.json's text, with the wall time so far and `status`. */
-  const recordJSON = (status: string) => {
-    record.wallSeconds = (Date.now() - started) / 1000;
-    record.status = status;
-    return JSON.stringify(record, null, 2) + "\n";
-  };
-  const save = (status: string) => {
-    saveModel(model, out, {
-      dtype: values.dtype === "f16" ? "F16" : "F32",
-      extra: { "training.json": recordJSON(status) },
-    });
-    saved = true;
-  };
   try {
     const frozen = values["freeze-embeddings"] ? [model.architecture.embeddings.word] : [];
     const result = await train(
@@ -453,31 +335,21 @@ async function run(argv: string[]): Promise<number> {
           if (best) {
             record.bestEpoch = r.epoch;
             record.bestValidationAccuracy = r.validationAccuracy;
-            save("running");
+            run.save(model);
           }
         },
-        shouldStop: () => interrupted !== null,
+        shouldStop: run.shouldStop,
       },
     );
     progress.done();
     // the folder already holds the best epoch's weights; record the final status beside them
-    const finish = (status: string) => writeFileAtomic(resolve(out, "training.json"), recordJSON(status));
-    if (result.stopped) {
-      if (saved) {
-        finish("interrupted");
-        process.stderr.write(
-          `interrupted: the last good checkpoint (epoch ${record.bestEpoch}) is in ${out}\n`,
-        );
-      } else process.stderr.write(`interrupted before the first epoch ended: nothing saved\n`);
-      return 128 + osConstants.signals[interrupted!];
-    }
-    finish("finished");
-    process.stderr.write(
-      `best validation accuracy ${record.bestValidationAccuracy.toFixed(4)} (epoch ${record.bestEpoch}); model in ${out} (${record.wallSeconds.toFixed(0)} s)\n`,
+    return run.complete(
+      result.stopped,
+      () =>
+        `best validation accuracy ${record.bestValidationAccuracy.toFixed(4)} (epoch ${record.bestEpoch}); model in ${run.out} (${record.wallSeconds.toFixed(0)} s)\n`,
     );
-    return 0;
   } finally {
-    for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
+    run.dispose();
   }
 }
 
@@ -508,7 +380,7 @@ function initialiseWordEmbeddings(
 
 registerCommand({
   name: "train",
-  summary: "train a classifier (bert or the paper's xai-transformer) on a labelled file",
+  summary: "train a classifier (bert, the paper's xai-transformer, gpt2, llama) or a causal language model",
   help: HELP,
   run,
 });

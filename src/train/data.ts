@@ -30,6 +30,8 @@ export interface ParseOptions {
   labelColumn?: string;
   /** Skip and count malformed rows instead of failing on the first one. */
   skipBadRows?: boolean;
+  /** Read only the text column (raw text for a language model): no label column; labels are "". */
+  textOnly?: boolean;
 }
 
 export interface Dataset {
@@ -75,7 +77,9 @@ export function parseDataset(text: string, options: ParseOptions = {}): Dataset 
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const { columns, rows } = format === "jsonl" ? readJsonLines(text) : readTable(text, format, fileName);
   const textColumn = pickColumn(columns, options.textColumn, TEXT_COLUMNS, "text", fileName);
-  const labelColumn = pickColumn(columns, options.labelColumn, LABEL_COLUMNS, "label", fileName);
+  const labelColumn = options.textOnly
+    ? ""
+    : pickColumn(columns, options.labelColumn, LABEL_COLUMNS, "label", fileName);
   const pairColumn =
     options.pairColumn !== undefined
       ? pickColumn(columns, options.pairColumn, [], "pair", fileName)
@@ -91,7 +95,7 @@ export function parseDataset(text: string, options: ParseOptions = {}): Dataset 
     if (reason === undefined) {
       const fields = row.fields!;
       const t = textValue(fields[textColumn]);
-      const label = labelValue(fields[labelColumn]);
+      const label = options.textOnly ? "" : labelValue(fields[labelColumn]);
       const pair = pairColumn === undefined ? undefined : textValue(fields[pairColumn]);
       if (t === undefined) reason = `missing or empty "${textColumn}"`;
       else if (label === undefined) reason = `missing or empty "${labelColumn}"`;

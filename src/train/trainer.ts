@@ -5,8 +5,8 @@
  */
 import { XaitError } from "../errors.js";
 import { paddingToken } from "../tokenize/index.js";
-import { makeBatch, type TransformerModel } from "../models/index.js";
-import { Random, crossEntropy } from "../tensor/index.js";
+import { makeBatch, type ForwardOptions, type TransformerModel } from "../models/index.js";
+import { Random, crossEntropy, type Tensor } from "../tensor/index.js";
 import { cropToShortest, epochBatches, type EncodedExample } from "./batches.js";
 import { AdamW, linearSchedule } from "./optimizer.js";
 import { WeightAverage } from "./average.js";
@@ -79,17 +79,74 @@ function decays(name: string): boolean {
 /** Lets the event loop run what is pending (a signal handler, for one) before training goes on. */
 const yieldToEvents = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
+/** Dropout of one training forward pass. */
+export type TrainingDropout = NonNullable<ForwardOptions["train"]>;
+
+/** What the loop trains: the batches of an epoch and the loss of one batch. */
+export interface TrainingTask<B> {
+  /** The batches of one epoch, in training order, drawn with `rng`. */
+  epochBatches(rng: Random): B[];
+  /**
+   * The loss of one batch (a scalar on the tape), the number of predictions it is the mean of (its
+   * weight in the epoch's mean loss, and the unit of the step rate) and, for a classifier, how many
+   * of them were right.
+   */
+  loss(
+    model: TransformerModel,
+    batch: B,
+    train: TrainingDropout,
+  ): { loss: Tensor; count: number; correct?: number };
+}
+
+/** One epoch of the loop: mean training loss, the validation measures of its checkpoint weights. */
+export interface LoopEpoch<M> {
+  epoch: number;
+  /** Mean training loss over the epoch's predictions. */
+  loss: number;
+  /** Share of right training predictions (when the task counts them). */
+  trainAccuracy?: number;
+  /** The validation measures of the weights the epoch offers as its checkpoint (averaged with averageDecay). */
+  validation: M;
+  /** With averageDecay: the measures of the last step's weights, for comparison. */
+  lastStep?: M;
+  /** Training predictions per second over the epoch. */
+  perSecond: number;
+  seconds: number;
+}
+
+export interface LoopHooks<M> {
+  /** Validation measures of the model. */
+  evaluate(model: TransformerModel): M;
+  /** The number that picks the best epoch (higher is better). */
+  score(measures: M): number;
+  /** After each epoch, with the epoch's checkpoint weights in the model; `best`: best score so far. */
+  onEpoch?(record: LoopEpoch<M>, best: boolean): void;
+  /** After each step: mean loss of the epoch so far and predictions per second. */
+  onStep?(step: number, total: number, loss: number, perSecond: number): void;
+  /** Polled between steps, after pending events have had their turn; true stops after the current step. */
+  shouldStop?(): boolean;
+}
+
+export interface LoopResult<M> {
+  epochs: LoopEpoch<M>[];
+  /** 0 when no epoch finished. */
+  bestEpoch: number;
+  stopped: boolean;
+  steps: number;
+}
+
 /**
- * Train `model` in place. Asynchronous only so that events can be handled between steps (when
- * `hooks.shouldStop` is given); the steps themselves run synchronously.
+ * The training loop shared by every task: AdamW with linear warmup and decay, gradient clipping,
+ * dropout, an optional moving average of the weights, validation after every epoch and the best
+ * epoch reported to `onEpoch`. Asynchronous only so that events (a signal) are handled between
+ * steps when `hooks.shouldStop` is given; the steps themselves run synchronously.
  */
-export async function train(
+export async function runTraining<B, M>(
   model: TransformerModel,
-  data: readonly EncodedExample[],
-  opts: TrainOptions,
-  hooks: TrainHooks,
-): Promise<TrainResult> {
-  if (data.length === 0) throw new XaitError("no training examples");
+  task: TrainingTask<B>,
+  opts: Omit<TrainOptions, "cropBatches">,
+  hooks: LoopHooks<M>,
+): Promise<LoopResult<M>> {
   const named = model.trainableParameters().filter(([name]) => !opts.frozen?.includes(name));
   const params = named.map(([, t]) => t.requireGrad());
   const optimizer = new AdamW(
@@ -100,17 +157,11 @@ export async function train(
   const average = opts.averageDecay === undefined ? null : new WeightAverage(params, opts.averageDecay);
   const rng = new Random(opts.seed);
   const dropoutRng = new Random(opts.seed ^ 0x9e3779b9);
-  const maskFree = !model.capabilities.masksPadding;
-  const crop = maskFree && opts.cropBatches === true;
-  const exact = maskFree && !crop;
-  const pad = model.tokenizer
-    ? paddingToken(model.tokenizer.special, model.config.padTokenId)
-    : model.config.padTokenId;
-  const stepsPerEpoch = epochBatches(data, opts.batchSize, new Random(opts.seed), exact).length;
+  const stepsPerEpoch = task.epochBatches(new Random(opts.seed)).length;
   const total = stepsPerEpoch * opts.epochs;
   const warmup = opts.warmup < 1 ? Math.round(opts.warmup * total) : Math.round(opts.warmup);
-  const epochs: EpochRecord[] = [];
-  let best = -1;
+  const epochs: LoopEpoch<M>[] = [];
+  let best = -Infinity;
   let bestEpoch = 0;
   let step = 0;
   let stopped = false;
@@ -119,26 +170,21 @@ export async function train(
       const start = performance.now();
       let lossSum = 0;
       let correct = 0;
+      let counted = false;
       let seen = 0;
-      for (const idx of epochBatches(data, opts.batchSize, rng, exact)) {
-        const examples = idx.map((i) => data[i]!);
-        const batch = makeBatch(crop ? cropToShortest(examples) : examples, pad);
-        const labels = idx.map((i) => data[i]!.label);
-        const logits = model.forward(batch, { train: { dropout: opts.dropout, rng: dropoutRng } });
-        const loss = crossEntropy(logits, labels);
-        loss.backward();
+      for (const batch of task.epochBatches(rng)) {
+        const out = task.loss(model, batch, { dropout: opts.dropout, rng: dropoutRng });
+        out.loss.backward();
         optimizer.clipGradients(opts.clipNorm ?? 1);
         optimizer.update(linearSchedule(step, total, warmup, opts.lr));
         average?.update();
         step++;
-        const C = model.numLabels;
-        for (let r = 0; r < idx.length; r++) {
-          let arg = 0;
-          for (let c = 1; c < C; c++) if (logits.data[r * C + c]! > logits.data[r * C + arg]!) arg = c;
-          if (arg === labels[r]) correct++;
+        if (out.correct !== undefined) {
+          counted = true;
+          correct += out.correct;
         }
-        lossSum += loss.item() * idx.length;
-        seen += idx.length;
+        lossSum += out.loss.item() * out.count;
+        seen += out.count;
         hooks.onStep?.(step, total, lossSum / seen, seen / ((performance.now() - start) / 1000));
         if (hooks.shouldStop) {
           await yieldToEvents();
@@ -149,23 +195,26 @@ export async function train(
         }
       }
       if (stopped) break;
+      const trainSeconds = (performance.now() - start) / 1000;
       for (const p of params) p.requiresGrad = false;
       const lastStep = average ? hooks.evaluate(model) : undefined;
       average?.swap();
       try {
-        const validationAccuracy = hooks.evaluate(model);
-        const record: EpochRecord = {
+        const validation = hooks.evaluate(model);
+        const record: LoopEpoch<M> = {
           epoch,
           loss: lossSum / seen,
-          trainAccuracy: correct / seen,
-          validationAccuracy,
-          ...(lastStep === undefined ? {} : { lastStepValidationAccuracy: lastStep }),
+          ...(counted ? { trainAccuracy: correct / seen } : {}),
+          validation,
+          ...(lastStep === undefined ? {} : { lastStep }),
+          perSecond: seen / trainSeconds,
           seconds: (performance.now() - start) / 1000,
         };
         epochs.push(record);
-        const isBest = validationAccuracy > best;
+        const score = hooks.score(validation);
+        const isBest = score > best;
         if (isBest) {
-          best = validationAccuracy;
+          best = score;
           bestEpoch = epoch;
         }
         hooks.onEpoch?.(record, isBest);
@@ -180,5 +229,61 @@ export async function train(
       p.grad = null;
     }
   }
-  return { epochs, bestEpoch, bestAccuracy: best, stopped, steps: step };
+  return { epochs, bestEpoch, stopped, steps: step };
+}
+
+/** Train a sequence classifier in place on encoded examples (cross-entropy on padded batches). */
+export async function train(
+  model: TransformerModel,
+  data: readonly EncodedExample[],
+  opts: TrainOptions,
+  hooks: TrainHooks,
+): Promise<TrainResult> {
+  if (data.length === 0) throw new XaitError("no training examples");
+  const maskFree = !model.capabilities.masksPadding;
+  const crop = maskFree && opts.cropBatches === true;
+  const exact = maskFree && !crop;
+  const pad = model.tokenizer
+    ? paddingToken(model.tokenizer.special, model.config.padTokenId)
+    : model.config.padTokenId;
+  const C = model.numLabels;
+  const task: TrainingTask<number[]> = {
+    epochBatches: (rng) => epochBatches(data, opts.batchSize, rng, exact),
+    loss: (m, idx, dropout) => {
+      const examples = idx.map((i) => data[i]!);
+      const batch = makeBatch(crop ? cropToShortest(examples) : examples, pad);
+      const labels = idx.map((i) => data[i]!.label);
+      const logits = m.forward(batch, { train: dropout });
+      let correct = 0;
+      for (let r = 0; r < idx.length; r++) {
+        let arg = 0;
+        for (let c = 1; c < C; c++) if (logits.data[r * C + c]! > logits.data[r * C + arg]!) arg = c;
+        if (arg === labels[r]) correct++;
+      }
+      return { loss: crossEntropy(logits, labels), count: idx.length, correct };
+    },
+  };
+  const toRecord = (e: LoopEpoch<number>): EpochRecord => ({
+    epoch: e.epoch,
+    loss: e.loss,
+    trainAccuracy: e.trainAccuracy ?? 0,
+    validationAccuracy: e.validation,
+    ...(e.lastStep === undefined ? {} : { lastStepValidationAccuracy: e.lastStep }),
+    seconds: e.seconds,
+  });
+  const result = await runTraining(model, task, opts, {
+    evaluate: (m) => hooks.evaluate(m),
+    score: (accuracy) => accuracy,
+    ...(hooks.onStep ? { onStep: hooks.onStep } : {}),
+    ...(hooks.shouldStop ? { shouldStop: hooks.shouldStop } : {}),
+    onEpoch: (e, best) => hooks.onEpoch?.(toRecord(e), best),
+  });
+  const epochs = result.epochs.map(toRecord);
+  return {
+    epochs,
+    bestEpoch: result.bestEpoch,
+    bestAccuracy: result.bestEpoch ? epochs[result.bestEpoch - 1]!.validationAccuracy : -1,
+    stopped: result.stopped,
+    steps: result.steps,
+  };
 }
