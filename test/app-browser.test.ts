@@ -23,6 +23,8 @@ import type { Page } from "playwright-core";
 import { BUNDLED, HOSTILE, ROOT, XAIT, modelsFixture, startServe } from "./helpers/app-server.js";
 import { tempDir } from "./helpers/temp-dir.js";
 import { launchChromium, noChromium } from "./helpers/chromium.js";
+import { tinyDecoder } from "./helpers/tiny-decoders.js";
+import { saveModel } from "../src/models/folder-node.js";
 
 const skip = noChromium;
 const METHODS = ["lrp", "gi", "attnlrp", "rollout"];
@@ -132,6 +134,7 @@ async function assertSameAsNode(t: TestContext, page: Page, want: NodeResult, wh
 
 test("the explainer page in a real browser", { skip, timeout: 300_000 }, async (t) => {
   const { models } = modelsFixture();
+  saveModel(tinyDecoder("gpt2", 3), join(models, "tiny-gpt2"));
   const node = cli(["--json", "--method", METHODS.join(","), "--model", BUNDLED, TEXT]);
   assert.ok(node.result, `xait explain failed: ${node.error}`);
   const want = node.result;
@@ -238,6 +241,62 @@ test("the explainer page in a real browser", { skip, timeout: 300_000 }, async (
       );
       assert.deepEqual(labels, [HOSTILE, "<script>window.pwned=1</script>"]);
       assert.match(await page.locator("#model-status").innerText(), /classes <img src=x onerror=alert\(1\)>/);
+    });
+
+    await t.test("a language model: generation step by step, each step as in Node", async (t) => {
+      const node = spawnSync(
+        process.execPath,
+        [
+          XAIT,
+          "explain",
+          "--model",
+          join(models, "tiny-gpt2"),
+          "--method",
+          "lrp,gi",
+          "--generate",
+          "3",
+          "--json",
+          "Hi goo",
+        ],
+        { encoding: "utf8" },
+      );
+      assert.equal(node.status, 0, node.stderr);
+      const want = JSON.parse(node.stdout) as { generated: string; steps: NodeResult[] };
+      assert.equal(await page.locator("#generate-choice").isHidden(), true, "no generation for a classifier");
+      await page.selectOption("#model-select", "tiny-gpt2");
+      await page.waitForFunction(
+        () => document.getElementById("model-status")!.textContent!.includes("gpt2"),
+        null,
+        {
+          timeout: 60_000,
+        },
+      );
+      await idle(page);
+      assert.equal(
+        await page.locator("#generate-choice").isHidden(),
+        false,
+        "the generation choice shows for a language model",
+      );
+      await page.fill("#generate", "3");
+      await explainInPage(page, "Hi goo", ["lrp", "gi"]);
+      assert.equal(await page.locator("#error").isHidden(), true, await page.locator("#error").innerText());
+      assert.equal(await page.locator("#result .generated-text").innerText(), JSON.stringify(want.generated));
+      const sections = await page.$$eval("#result section.method", (els) =>
+        els.map((s) => ({
+          method: s.getAttribute("data-method")!,
+          scores: Array.from(s.querySelectorAll(".tok"), (e) => Number(e.getAttribute("data-score"))),
+        })),
+      );
+      assert.equal(sections.length, 3 * 2);
+      sections.forEach((s, k) => {
+        const step = Math.floor(k / 2);
+        const err = relativeError(s.scores, want.steps[step]!.explanations[s.method]!.attributions);
+        t.diagnostic(
+          `generation step ${step + 1}: ${s.method} largest relative difference from Node ${err.toExponential(2)}`,
+        );
+        assert.ok(err <= TOLERANCE, `step ${step + 1} ${s.method}: ${err}`);
+      });
+      await page.fill("#generate", "0");
     });
 
     await t.test("bad input: the command line's error, and the page stays usable", async (t) => {

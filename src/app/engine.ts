@@ -5,6 +5,7 @@
  */
 import { XaitError } from "../errors.js";
 import { explain } from "../explain/explain.js";
+import { generate } from "../explain/generate.js";
 import { METHOD_IDS } from "../explain/registry.js";
 import type { Explanation } from "../explain/result.js";
 import { modelFromFiles } from "../models/folder.js";
@@ -78,6 +79,7 @@ async function load(id: number, source: FolderSource): Promise<void> {
 /** The methods one at a time (each is independent of the others), so that progress can be shown. */
 function run(request: ExplainRequest): void {
   const { id, text, pair, methods } = request;
+  if (request.generate) return runGeneration(request);
   if (!model) throw new XaitError("no model loaded: pick a model first");
   if (methods.length === 0) throw new XaitError("no method given: tick at least one method");
   const t0 = performance.now();
@@ -104,6 +106,30 @@ function run(request: ExplainRequest): void {
     id,
     kind: model.model.config.task === "causal-lm" ? "causal-lm" : "classifier",
     result: result!,
+    warnings: [...new Set(warnings)],
+    ms: performance.now() - t0,
+  });
+}
+
+/** Greedy generation, every generated token explained over the tokens before it (as `xait explain --generate`). */
+function runGeneration(request: ExplainRequest): void {
+  const { id, text, methods } = request;
+  if (!model) throw new XaitError("no model loaded: pick a model first");
+  if (methods.length === 0) throw new XaitError("no method given: tick at least one method");
+  const t0 = performance.now();
+  const warnings: string[] = [];
+  post({ type: "progress", id, message: `generating ${request.generate} token(s)` });
+  const g = generate(model.model, text, request.generate!, {
+    methods,
+    modelName: model.name,
+    warn: (w) => warnings.push(w),
+  });
+  post({
+    type: "explained",
+    id,
+    kind: "causal-lm",
+    result: g.steps[0]!,
+    generation: g,
     warnings: [...new Set(warnings)],
     ms: performance.now() - t0,
   });

@@ -6,7 +6,7 @@
  */
 import type { Explanation } from "../explain/result.js";
 import { renderHtml } from "../report/html.js";
-import { explanationJSON } from "../report/json.js";
+import { explanationJSON, generationJSON } from "../report/json.js";
 import type { EngineMessage, EngineRequest, ExplainedMessage, ModelKind } from "./protocol.js";
 import { classifierView, el } from "./view.js";
 
@@ -16,7 +16,21 @@ import { classifierView, el } from "./view.js";
  */
 const VIEWS: Record<ModelKind, (m: ExplainedMessage) => HTMLElement[]> = {
   classifier: (m) => classifierView(m.result),
-  "causal-lm": (m) => classifierView(m.result),
+  "causal-lm": (m) =>
+    m.generation
+      ? [
+          el(
+            "p",
+            { class: "generated" },
+            "Generated: ",
+            el("b", { class: "generated-text" }, JSON.stringify(m.generation.generatedText)),
+          ),
+          ...m.generation.steps.flatMap((step, s) => [
+            el("h3", {}, `Step ${s + 1}`),
+            ...classifierView(step),
+          ]),
+        ]
+      : classifierView(m.result),
 };
 
 const $ = <T extends HTMLElement>(id: string): T => {
@@ -33,6 +47,8 @@ const ui = {
   modelStatus: $("model-status"),
   text: $<HTMLTextAreaElement>("text"),
   pair: $<HTMLTextAreaElement>("pair"),
+  generate: $<HTMLInputElement>("generate"),
+  generateChoice: $("generate-choice"),
   methods: $("methods"),
   explain: $<HTMLButtonElement>("explain"),
   progress: $<HTMLProgressElement>("progress"),
@@ -54,6 +70,7 @@ let nextId = 1;
 /** The request whose answer the page waits for (older answers are ignored). */
 let pending: { id: number; kind: "load" | "explain" } | null = null;
 let modelName: string | null = null;
+let modelKind: ModelKind | null = null;
 let downloads: string[] = [];
 
 function send(request: EngineRequest): void {
@@ -107,20 +124,24 @@ function runExplain(): void {
   showError(null);
   setBusy("explaining");
   const pair = ui.pair.value;
+  const steps =
+    modelKind === "causal-lm" ? Math.max(0, Math.min(64, Math.floor(Number(ui.generate.value) || 0))) : 0;
   send({
     type: "explain",
     id,
     text: ui.text.value,
     ...(pair.trim() ? { pair } : {}),
     methods: selectedMethods(),
+    ...(steps > 0 ? { generate: steps } : {}),
   });
 }
 
 /** The `xait explain` command that gives the same result in Node. */
-function equivalentCommand(r: Explanation): string {
+function equivalentCommand(r: Explanation, generated?: number, prompt?: string): string {
   const args = ["xait", "explain", "--model", r.model, "--method", Object.keys(r.explanations).join(",")];
   if (r.pair !== undefined) args.push("--pair", r.pair);
-  args.push("--json", r.text);
+  if (generated !== undefined) args.push("--generate", String(generated), "--json", prompt ?? r.text);
+  else args.push("--json", r.text);
   return args.map((a) => (/^[\w./=,-]+$/.test(a) ? a : JSON.stringify(a))).join(" ");
 }
 
@@ -134,7 +155,9 @@ function showResult(m: ExplainedMessage): void {
   for (const url of downloads) URL.revokeObjectURL(url);
   downloads = [];
   const r = m.result;
-  const command = equivalentCommand(r);
+  const g = m.generation;
+  const command = g ? equivalentCommand(r, g.steps.length, r.text) : equivalentCommand(r);
+  const json = JSON.stringify(g ? generationJSON(g) : explanationJSON(r));
   ui.result.replaceChildren(
     el("h2", {}, "Explanation"),
     el("blockquote", { class: "input" }, r.text),
@@ -145,9 +168,9 @@ function showResult(m: ExplainedMessage): void {
       "p",
       { class: "downloads" },
       "Download: ",
-      download("explanation.json", "application/json", JSON.stringify(explanationJSON(r)) + "\n"),
+      download("explanation.json", "application/json", json + "\n"),
       " · ",
-      download("report.html", "text/html", renderHtml(r, { command, model: r.model })),
+      download("report.html", "text/html", renderHtml(g ? g.steps : r, { command, model: r.model })),
       ` · ${m.ms.toFixed(0)} ms in this page · same as `,
       el("code", {}, command),
     ),
@@ -193,7 +216,9 @@ engine.onmessage = (e: MessageEvent<EngineMessage>) => {
     if (modelName === null) ui.modelStatus.textContent = "no model loaded";
   } else if (m.type === "loaded") {
     modelName = m.name;
-    ui.modelStatus.textContent = `${m.name}: ${m.modelType}, classes ${m.labels.join(", ")} (loaded in ${m.ms.toFixed(0)} ms)`;
+    modelKind = m.kind;
+    ui.generateChoice.hidden = m.kind !== "causal-lm";
+    ui.modelStatus.textContent = `${m.name}: ${m.modelType}, ${m.kind === "causal-lm" ? "a language model (explains the next token)" : `classes ${m.labels.join(", ")}`} (loaded in ${m.ms.toFixed(0)} ms)`;
     ui.modelStatus.dataset.model = m.name;
     for (const w of m.warnings) ui.modelStatus.append(el("br"), `warning: ${w}`);
   } else if (m.type === "explained") {

@@ -3,6 +3,7 @@
  * explanations). Every request carries an `id`; the engine answers it with progress messages, then one
  * result or one error. Requests are served one at a time, in the order sent.
  */
+import type { Generation } from "../explain/generate.js";
 import type { Explanation } from "../explain/result.js";
 import type { BackendInfo } from "../tensor/backends.js";
 
@@ -28,6 +29,8 @@ export interface ExplainRequest {
   text: string;
   pair?: string;
   methods: string[];
+  /** A language model: greedily generate this many tokens and explain each (0 or absent: the next token). */
+  generate?: number;
 }
 
 export type EngineRequest = LoadUrlRequest | LoadFilesRequest | ExplainRequest;
@@ -68,7 +71,10 @@ export interface ExplainedMessage {
   type: "explained";
   id: number;
   kind: ModelKind;
+  /** The explanation; with generation, that of the first generated token. */
   result: Explanation;
+  /** Generation: the generated tokens and one explanation per generated token. */
+  generation?: Generation;
   warnings: string[];
   ms: number;
 }

@@ -13,7 +13,7 @@ import { parseRuleList, SITES } from "../models/index.js";
 import { loadModel } from "../models/folder-node.js";
 import { chooseColorMode, renderTerminal } from "../report/terminal.js";
 import { renderHtml } from "../report/html.js";
-import { explanationJSON } from "../report/json.js";
+import { explanationJSON, generationJSON } from "../report/json.js";
 import { initBackend } from "../tensor/backends.js";
 import { registerCommand } from "./commands.js";
 import { checkOutputFile, DEFAULT_MODEL, modelDir, readStdinLines, writeFileAtomic } from "./io.js";
@@ -165,15 +165,7 @@ function report(
   }
   if (values.json) {
     if (generations)
-      for (const g of generations)
-        process.stdout.write(
-          JSON.stringify({
-            text: g.text,
-            generated: g.generatedText,
-            generated_tokens: g.generated,
-            steps: g.steps.map((r) => explanationJSON(r)),
-          }) + "\n",
-        );
+      for (const g of generations) process.stdout.write(JSON.stringify(generationJSON(g)) + "\n");
     else for (const r of results) process.stdout.write(JSON.stringify(explanationJSON(r)) + "\n");
   } else {
     const color = chooseColorMode(process.env, Boolean(process.stdout.isTTY));

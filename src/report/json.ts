@@ -2,7 +2,18 @@
  * The JSON object of `xait explain --json` for one explanation (field names in snake_case), shared by
  * the command line and the page. Browser-safe.
  */
+import type { Generation } from "../explain/generate.js";
 import type { Explanation } from "../explain/result.js";
+
+/** A generation as printed by `xait explain --generate N --json`: the steps' explanations in order. */
+export function generationJSON(g: Generation): Record<string, unknown> {
+  return {
+    text: g.text,
+    generated: g.generatedText,
+    generated_tokens: g.generated,
+    steps: g.steps.map(explanationJSON),
+  };
+}
 
 /** One explanation as printed by `xait explain --json`. */
 export function explanationJSON(r: Explanation): Record<string, unknown> {
