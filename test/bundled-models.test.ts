@@ -1,5 +1,6 @@
 /**
- * The models committed under models/: each loads, stays under 10 MB and records how it was trained;
+ * The models committed under models/: each loads, stays under 10 MB (the language model under 16 MB)
+ * and records how it was trained;
  * with the shared data, the SST-2 and tweet models still reach the accuracies docs/MODELS.md states
  * (the IMDB model's test file takes minutes to run and is left to `xait evaluate accuracy`).
  */
@@ -17,9 +18,10 @@ import { DATA, noData } from "./helpers/shared-data.js";
 const MODELS = resolve("models");
 
 const BUNDLED = ["sst2-bert", "sst2-xai-transformer", "imdb-xai-transformer", "tweet-bert"];
+const LANGUAGE_MODELS = ["reviews-gpt2"];
 
-test("models/ holds the four bundled models, and the default model is one of them", () => {
-  assert.deepEqual(readdirSync(MODELS).sort(), [...BUNDLED].sort());
+test("models/ holds the bundled models, and the default model is one of them", () => {
+  assert.deepEqual(readdirSync(MODELS).sort(), [...BUNDLED, ...LANGUAGE_MODELS].sort());
   assert.equal(DEFAULT_MODEL, join(MODELS, "sst2-bert"));
 });
 
@@ -40,6 +42,26 @@ for (const name of BUNDLED) {
     assert.match(training.command, new RegExp(`--arch ${model.config.modelType}\\b`));
     assert.ok(training.epochs.length >= 1);
     assert.equal(typeof training.seed, "number");
+  });
+}
+
+for (const name of LANGUAGE_MODELS) {
+  test(`models/${name}: a causal language model, ≤ 16 MB, training.json names its command and perplexities`, () => {
+    const dir = join(MODELS, name);
+    const warnings: string[] = [];
+    const model = loadModel(dir, (m) => warnings.push(m));
+    assert.deepEqual(warnings, []);
+    assert.equal(model.config.task, "causal-lm");
+    const bytes = readdirSync(dir).reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
+    assert.ok(bytes <= 16 * 1024 * 1024, `${name}: ${bytes} bytes`);
+    const training = JSON.parse(readFileSync(join(dir, "training.json"), "utf8")) as {
+      command: string;
+      epochs: { validationPerplexity: number }[];
+    };
+    assert.match(training.command, /^xait train --task causal-lm --arch gpt2\b/);
+    assert.ok(training.epochs.length >= 1);
+    for (const e of training.epochs)
+      assert.ok(e.validationPerplexity > 1 && Number.isFinite(e.validationPerplexity));
   });
 }
 
