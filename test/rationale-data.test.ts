@@ -164,3 +164,28 @@ test(
     assert.equal(found, polar);
   },
 );
+
+test("alignWordsToTokens: byte-level pieces by the text they spell, split characters to their word", async () => {
+  const { buildByteLevelBPE, tokenizerFromJSON } = await import("../src/tokenize/index.js");
+  const corpus = ["a charming and often affecting journey", "the plot is charming", "café naïve"];
+  const tok = tokenizerFromJSON(buildByteLevelBPE(corpus, { vocabSize: 300 }));
+  const words = ["It", "'s", "a", "charming", ",", "naïve", "café", "🙂", "journey", "."];
+  const enc = tok.encode(words.join(" "));
+  const map = alignWordsToTokens(words, enc.tokens);
+  // every token has a word, the words come in order, and each word's tokens spell it
+  assert.equal(map.length, enc.tokens.length);
+  assert.ok(map.every((w, i) => w >= 0 && (i === 0 || w >= map[i - 1]!)));
+  words.forEach((word, w) => {
+    const ids = enc.ids.filter((_, i) => map[i] === w);
+    assert.equal(tok.decode(ids).trim(), word, `word ${w}`);
+  });
+  // <|endoftext|> is a special token of its own
+  assert.deepEqual(alignWordsToTokens(["hi"], ["<|endoftext|>", "hi"]), [-1, 0]);
+});
+
+test("alignWordsToTokens: SentencePiece ▁ read as a space", () => {
+  assert.deepEqual(
+    alignWordsToTokens(["It", "'s", "lovely"], ["<s>", "▁It", "'", "s", "▁love", "ly"]),
+    [-1, 0, 1, 1, 2, 2],
+  );
+});

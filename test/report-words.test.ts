@@ -106,3 +106,35 @@ test("missing scores become NaN rather than shifting", () => {
   assert.equal(words[0]!.score, 1);
   assert.ok(Number.isNaN(words[1]!.score));
 });
+
+test("pieceTexts: byte-level texts join to the decoded text; a split character goes to the token completing it", async () => {
+  const { pieceTexts } = await import("../src/tokenize/index.js");
+  const { toByteLevel } = await import("../src/tokenize/bpe.js");
+  const text = " naïve 🙂 café";
+  // cut the byte-level string at every symbol: every multi-byte character is split
+  const symbols = [...toByteLevel(text)];
+  const texts = pieceTexts(symbols, "byte-level");
+  assert.equal(texts.join(""), text);
+  assert.equal(texts.filter((t) => t === "").length, symbols.length - [...text].length);
+  assert.deepEqual(pieceTexts(["Ġna", "Ã", "¯", "ve"]), [" na", "", "ï", "ve"]);
+  // an incomplete character before a special token or at the end is one U+FFFD
+  assert.deepEqual(pieceTexts(["Ġa", "Ã", "<|endoftext|>", "Ã"]), [
+    " a",
+    "\uFFFD",
+    "<|endoftext|>",
+    "\uFFFD",
+  ]);
+  assert.deepEqual(pieceTexts(["▁It", "'s"]), [" It", "'s"]);
+});
+
+test("joinWords: a character split across byte-level tokens stays inside its word", () => {
+  const words = joinWords(["The", "Ġna", "Ã", "¯", "ve", "Ġplot"], [1, 2, 3, 4, 5, 6]);
+  assert.deepEqual(
+    words.map((w) => [w.text, w.score]),
+    [
+      ["The", 1],
+      ["naïve", 14],
+      ["plot", 6],
+    ],
+  );
+});

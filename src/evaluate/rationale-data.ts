@@ -9,6 +9,7 @@
  * Browser-safe: text in, masks out.
  */
 import { XaitError } from "../errors.js";
+import { isSpecialToken, pieceTexts } from "../tokenize/index.js";
 
 export interface SstTree {
   /** Sentiment of the whole sentence (root label), 0 (very negative) … 4 (very positive). */
@@ -170,7 +171,9 @@ const SPECIAL = /^\[[A-Z]+\]$|^<\/?[a-z]+>$/;
 /**
  * Maps word-piece tokens to word indices (-1 for special tokens such as [CLS], [SEP], [PAD]):
  * walks through the characters of the words (normalised as an uncased tokenizer does: lower case,
- * accents stripped) and matches each token's characters (`##` continuation stripped). Tokens may
+ * accents stripped) and matches each token's characters (`##` continuation stripped; byte-level and
+ * SentencePiece tokens by the text they spell, a character split across byte-level tokens going to
+ * the word it belongs to). Tokens may
  * split a word at punctuation (`it's` → it ' s). [UNK] takes the rest of the current alphanumeric
  * run, or one punctuation character. A token that does not match where expected is searched
  * further on; if it appears nowhere it goes to the current word without consuming characters.
@@ -195,8 +198,10 @@ export function alignWordsToTokens(words: readonly string[], tokens: readonly st
   }
   const charAt = new Map(offsets.map((off, i) => [off, i]));
 
+  // byte-level and SentencePiece tokens matched by the text they spell (bytes decoded, spaces as spaces)
+  const texts = pieceTexts(tokens);
   let at = 0; // index into chars
-  return tokens.map((token) => {
+  return tokens.map((token, t) => {
     if (token === "[UNK]") {
       if (at >= chars.length) return -1;
       const word = owner[at];
@@ -207,8 +212,9 @@ export function alignWordsToTokens(words: readonly string[], tokens: readonly st
       }
       return word;
     }
-    if (SPECIAL.test(token)) return -1;
-    const piece = normalize(token.startsWith("##") ? token.slice(2) : token).replace(/\s/gu, "");
+    if (SPECIAL.test(token) || isSpecialToken(token)) return -1;
+    const text = texts[t]!;
+    const piece = normalize(text.startsWith("##") ? text.slice(2) : text).replace(/\s/gu, "");
     if (piece === "") return at < chars.length ? owner[at] : -1;
     let found = at < chars.length ? stream.startsWith(piece, offsets[at]) : false;
     if (!found && at < chars.length) {

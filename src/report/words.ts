@@ -1,45 +1,21 @@
 /**
- * Word pieces back into readable words. Three piece conventions are recognised:
- * - WordPiece (BERT): `##` marks a continuation of the previous token;
- * - byte-level BPE (RoBERTa, GPT-2): `Ġ` (an encoded space) marks a word start, and pieces are
- *   bytes mapped to printable characters, decoded back to UTF-8 here;
- * - SentencePiece: `▁` marks a word start.
- * Special tokens ([CLS], [SEP], <s>, …) are units of their own. A word's score is the sum of its
- * pieces' scores (relevance is additive).
+ * Word pieces back into readable words, for the three piece conventions `tokenize/pieces.ts` reads
+ * (WordPiece `##` continuations, byte-level BPE with `Ġ` spaces and bytes decoded, SentencePiece
+ * `▁` spaces). Special tokens ([CLS], [SEP], <s>, …) are units of their own. A word's score is the
+ * sum of its pieces' scores (relevance is additive).
  */
 
-/** Special tokens of the common tokenizers ([UNK]/<unk> are not: they stand for a word). */
-const SPECIAL_TOKENS = new Set([
-  "[CLS]",
-  "[SEP]",
-  "[PAD]",
-  "[MASK]",
-  "<s>",
-  "</s>",
-  "<pad>",
-  "<mask>",
-  "<cls>",
-  "<sep>",
-  "<bos>",
-  "<eos>",
-]);
+import { decodeByteLevel, detectScheme, isSpecialToken, pieceTexts } from "../tokenize/index.js";
 
-export function isSpecialToken(token: string): boolean {
-  return SPECIAL_TOKENS.has(token) || /^<\|[^|]*\|>$/.test(token);
-}
-
-export type PieceScheme = "wordpiece" | "byte-level" | "sentencepiece";
-
-/** The piece convention of a token sequence (WordPiece unless a `Ġ` or `▁` word marker appears). */
-export function detectScheme(tokens: readonly string[]): PieceScheme {
-  if (tokens.some((t) => t.startsWith("Ġ"))) return "byte-level";
-  if (tokens.some((t) => t.startsWith("▁"))) return "sentencepiece";
-  return "wordpiece";
-}
+export { decodeByteLevel, detectScheme, isSpecialToken };
+export type { PieceScheme } from "../tokenize/index.js";
 
 /** One token as read: its display text and whether it starts a word. */
 export interface Piece {
-  /** The token without its marker (`##`, `Ġ`, `▁`), bytes decoded; `␣` for a bare space. */
+  /**
+   * The token without its marker (`##`, `Ġ`, `▁`), bytes decoded; `␣` for a bare space; "" for the
+   * first bytes of a character that a later token completes (the character is shown there).
+   */
   display: string;
   special: boolean;
   /** False for a continuation of the previous word. */
@@ -57,50 +33,15 @@ export interface Word {
   spaceBefore: boolean;
 }
 
-/** GPT-2's byte ↔ printable character table: printable Latin-1 bytes map to themselves, the rest to 256 + n. */
-function byteOfCharTable(): Map<number, number> {
-  const map = new Map<number, number>();
-  let n = 0;
-  for (let b = 0; b < 256; b++) {
-    const printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
-    map.set(printable ? b : 256 + n++, b);
-  }
-  return map;
-}
-
-let byteOfChar: Map<number, number> | undefined;
-
-/** The bytes of a byte-level BPE piece, or undefined if it has a character outside the table. */
-function pieceBytes(piece: string): number[] | undefined {
-  byteOfChar ??= byteOfCharTable();
-  const bytes: number[] = [];
-  for (const ch of piece) {
-    const b = byteOfChar.get(ch.codePointAt(0)!);
-    if (b === undefined) return undefined;
-    bytes.push(b);
-  }
-  return bytes;
-}
-
-/** Decode a byte-level piece (or a word's pieces) to text; falls back to the raw characters. */
-export function decodeByteLevel(piece: string): string {
-  const bytes = pieceBytes(piece);
-  if (bytes === undefined) return piece;
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(new Uint8Array(bytes));
-  } catch {
-    return piece;
-  }
-}
-
 const PUNCTUATION_ONLY = /^[\p{P}\p{S}]+$/u;
 
 /** Read every token: display text, word starts and spacing. */
 export function readPieces(tokens: readonly string[]): Piece[] {
   const scheme = detectScheme(tokens);
+  const texts = pieceTexts(tokens, scheme);
   const pieces: Piece[] = [];
   let previous: Piece | undefined;
-  for (const token of tokens) {
+  tokens.forEach((token, i) => {
     let piece: Piece;
     if (isSpecialToken(token)) {
       piece = { display: token, special: true, startsWord: true, spaceBefore: previous !== undefined };
@@ -113,8 +54,11 @@ export function readPieces(tokens: readonly string[]): Piece[] {
         startsWord,
         spaceBefore: startsWord && previous !== undefined,
       };
+    } else if (texts[i] === "" && previous !== undefined && !previous.special) {
+      // the first bytes of a character another token completes: part of the same word
+      piece = { display: "", special: false, startsWord: false, spaceBefore: false };
     } else {
-      const decoded = scheme === "byte-level" ? decodeByteLevel(token) : token.replace(/^▁/, " ");
+      const decoded = texts[i]!;
       const marked = decoded.startsWith(" ");
       let display = marked ? decoded.slice(1) : decoded;
       if (display === "") display = "␣";
@@ -122,6 +66,7 @@ export function readPieces(tokens: readonly string[]): Piece[] {
       const punctuationBoundary =
         previous !== undefined &&
         !previous.special &&
+        previous.display !== "" &&
         PUNCTUATION_ONLY.test(display) !== PUNCTUATION_ONLY.test(previous.display);
       piece = {
         display,
@@ -132,7 +77,7 @@ export function readPieces(tokens: readonly string[]): Piece[] {
     }
     pieces.push(piece);
     previous = piece;
-  }
+  });
   return pieces;
 }
 
@@ -164,9 +109,7 @@ export function joinWords(
   scores: readonly number[],
   opts: WordOptions = {},
 ): Word[] {
-  const scheme = detectScheme(tokens);
   const words: Word[] = [];
-  const raw: string[] = [];
   readPieces(tokens).forEach((p, i) => {
     const score = scores[i] ?? NaN;
     const last = words[words.length - 1];
@@ -178,21 +121,11 @@ export function joinWords(
         special: p.special,
         spaceBefore: p.spaceBefore,
       });
-      raw.push(tokens[i]!);
     } else {
       last.text += p.display;
       last.score += score;
       last.tokenIndices.push(i);
-      raw[raw.length - 1] += tokens[i]!;
     }
   });
-  if (scheme === "byte-level") {
-    // A character split across pieces only decodes once the word's bytes are together.
-    words.forEach((w, k) => {
-      if (w.special || w.tokenIndices.length < 2) return;
-      const decoded = decodeByteLevel(raw[k]!);
-      if (decoded !== raw[k]) w.text = decoded.replace(/^ /, "") || "␣";
-    });
-  }
   return words.filter((w) => !(opts.hideSpecial && w.special));
 }

@@ -48,7 +48,10 @@ export const BYTE_TO_SYMBOL: readonly string[] = (() => {
   return table;
 })();
 
-const SYMBOL_TO_BYTE = new Map(BYTE_TO_SYMBOL.map((symbol, byte) => [symbol, byte]));
+/** The byte each printable symbol of `BYTE_TO_SYMBOL` stands for. */
+export const SYMBOL_TO_BYTE: ReadonlyMap<string, number> = new Map(
+  BYTE_TO_SYMBOL.map((symbol, byte) => [symbol, byte]),
+);
 
 /** The 256 byte symbols in vocabulary order, ids 0..255 as in GPT-2: by code point of the symbol. */
 export const BYTE_SYMBOLS_BY_ID: readonly string[] = [...BYTE_TO_SYMBOL].sort(

@@ -19,3 +19,4 @@ export {
   learnByteLevelBPE,
   type ByteLevelBPEOptions,
 } from "./bpe.js";
+export { decodeByteLevel, detectScheme, isSpecialToken, pieceTexts, type PieceScheme } from "./pieces.js";
