@@ -8,7 +8,7 @@ import {
   type ConservationSampleResult,
 } from "../evaluate/conservation.js";
 import { scatterPlot, sideBySide } from "../report/plot.js";
-import { labelledPlan } from "./evaluate-labelled.js";
+import { labelledPlan, NEXT_TOKEN_FLAGS } from "./evaluate-labelled.js";
 import { parseFlags } from "./flags.js";
 import {
   DATA_FLAGS,
@@ -86,12 +86,12 @@ const HEADER = [
  * The paper's conservation figure: Σ_t R_t against f with the diagonal, one panel per method (each
  * with its own range, so that one method's outliers do not flatten the others).
  */
-export function conservationFigure(r: ConservationResult): string {
+export function conservationFigure(r: ConservationResult, target = "the true class"): string {
   return sideBySide(
     r.methods.map((id) =>
       scatterPlot({
         title: `${getMethod(id).title}: r = ${fixed(r.summary[id]!.pearson)}`,
-        xLabel: "logit f (true class)",
+        xLabel: `logit f (${target.replace(/^the /, "")})`,
         yLabel: "relevance sum Σ R",
         diagonal: true,
         width: 440,
@@ -105,14 +105,22 @@ export function conservationFigure(r: ConservationResult): string {
 registerReporter("conservation", {
   files: () => ["conservation.json", "conservation.md", "conservation.svg", "conservation-run.json"],
   report(header, results, run): Report {
-    const { model, data } = header.context as { model: string; data: string };
+    const {
+      model,
+      data,
+      target = "the true class",
+    } = header.context as {
+      model: string;
+      data: string;
+      target?: string;
+    };
     const r = conservationResult(header.identity.methods, results as ConservationSampleResult[]);
     const json = conservationJSON(model, data, r);
     const times = methodTimes(r.methods, r.timing, "sentence");
     const md = [
       `# Conservation: ${model} on ${data}`,
       "",
-      `${r.n} sentences; Σ_t R_t of each method against the logit f of the true class (conservative = on the diagonal: r = 1, slope = 1, mean |ΣR − f| = 0).`,
+      `${r.n} sentences; Σ_t R_t of each method against the logit f of ${target} (conservative = on the diagonal: r = 1, slope = 1, mean |ΣR − f| = 0).`,
       "",
       markdownTable(HEADER, rows(r)),
       "",
@@ -128,10 +136,10 @@ registerReporter("conservation", {
       files: {
         "conservation.json": JSON.stringify(json, null, 2) + "\n",
         "conservation.md": md,
-        "conservation.svg": conservationFigure(r),
+        "conservation.svg": conservationFigure(r, target),
         "conservation-run.json": JSON.stringify(runJSON(run, r.timing), null, 2) + "\n",
       },
-      text: `conservation, ${r.n} sentences of ${data} (true class explained)\n${textTable(HEADER, rows(r))}\n`,
+      text: `conservation, ${r.n} sentences of ${data} (${target} explained)\n${textTable(HEADER, rows(r))}\n`,
       json: { ...json, timing: r.timing },
       timeLine:
         `run time: ${formatSeconds(run.seconds)} for ${r.n} sentences (${((1000 * run.seconds) / r.n).toFixed(1)} ms/sentence); ` +
@@ -143,6 +151,7 @@ registerReporter("conservation", {
 export const CONSERVATION_FLAGS = {
   model: MODEL_FLAG,
   ...DATA_FLAGS,
+  ...NEXT_TOKEN_FLAGS,
   ...METHOD_FLAGS,
   ...RUN_FLAGS,
 } as const;

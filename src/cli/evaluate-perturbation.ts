@@ -9,7 +9,7 @@ import {
 } from "../evaluate/run-perturbation.js";
 import { FRACTIONS } from "../evaluate/perturbation.js";
 import { linePlot, sideBySide } from "../report/plot.js";
-import { labelledPlan } from "./evaluate-labelled.js";
+import { labelledPlan, NEXT_TOKEN_FLAGS } from "./evaluate-labelled.js";
 import { parseFlags } from "./flags.js";
 import {
   DATA_FLAGS,
@@ -77,14 +77,14 @@ export function runTimeLine(r: PerturbationResult): string {
 }
 
 /** The paper's figure: the activation (generate) curve on the left, the pruning MSE on the right. */
-export function perturbationFigure(r: PerturbationResult): string {
+export function perturbationFigure(r: PerturbationResult, target = "the true class"): string {
   const series = (pick: "generate" | "mse") =>
     r.methods.map((id) => ({ name: getMethod(id).title, xs: FRACTIONS, ys: r.curves[id]![pick] }));
   return sideBySide([
     linePlot({
       title: "Activation (generate)",
       xLabel: "fraction of tokens put back",
-      yLabel: "p(true class)",
+      yLabel: `p(${target.replace(/^the /, "")})`,
       series: series("generate"),
     }),
     linePlot({
@@ -96,11 +96,11 @@ export function perturbationFigure(r: PerturbationResult): string {
   ]);
 }
 
-function markdown(r: PerturbationResult, model: string, data: string, run: RunInfo): string {
+function markdown(r: PerturbationResult, model: string, data: string, target: string, run: RunInfo): string {
   return [
     `# Input perturbation: ${model} on ${data}`,
     "",
-    `${r.n} samples, true class explained; AUAC and AUPC: higher is better, AU-MSE: lower is better ` +
+    `${r.n} samples, ${target} explained; AUAC and AUPC: higher is better, AU-MSE: lower is better ` +
       `(curves averaged over samples, then trapezoid areas over fractions 0, 0.1, …, 1).`,
     "",
     markdownTable(["method", "id", ...METRICS.map((k) => METRIC_LABELS[k])], rowsWithIntervals(r)),
@@ -118,7 +118,15 @@ function markdown(r: PerturbationResult, model: string, data: string, run: RunIn
 registerReporter("perturbation", {
   files: () => ["results.json", "results.md", "perturbation.svg", "perturbation-run.json"],
   report(header, results, run): Report {
-    const { model, data } = header.context as { model: string; data: string };
+    const {
+      model,
+      data,
+      target = "the true class",
+    } = header.context as {
+      model: string;
+      data: string;
+      target?: string;
+    };
     const id = header.identity;
     const r = perturbationResult(
       id.methods,
@@ -128,15 +136,15 @@ registerReporter("perturbation", {
     );
     const json = perturbationJSON(model, data, r);
     const text =
-      `input perturbation, ${r.n} samples of ${data} (true class explained)\n` +
+      `input perturbation, ${r.n} samples of ${data} (${target} explained)\n` +
       textTable(["method", "id", "AUAC↑", "AUPC↑", "AU-MSE↓"], rows(r)) +
       "\n" +
       bootstrapText(r.bootstrap, METRIC_LABELS, "samples");
     return {
       files: {
         "results.json": JSON.stringify(json, null, 2) + "\n",
-        "results.md": markdown(r, model, data, run),
-        "perturbation.svg": perturbationFigure(r),
+        "results.md": markdown(r, model, data, target, run),
+        "perturbation.svg": perturbationFigure(r, target),
         "perturbation-run.json": JSON.stringify(runJSON(run, r.timing), null, 2) + "\n",
       },
       text,
@@ -149,6 +157,7 @@ registerReporter("perturbation", {
 export const PERTURBATION_FLAGS = {
   model: MODEL_FLAG,
   ...DATA_FLAGS,
+  ...NEXT_TOKEN_FLAGS,
   ...METHOD_FLAGS,
   ...RUN_FLAGS,
 } as const;

@@ -116,7 +116,7 @@ export interface EvaluationPlan {
   /** Number of samples (indices 0…total−1). */
   total: number;
   modelDir: string;
-  /** The file whose content the identity hashes (the labelled data). */
+  /** The file (or comma-separated files) whose content the identity hashes (the data). */
   dataFile: string;
   methods: string[];
   seed: number;
@@ -145,7 +145,8 @@ function identityOf(plan: EvaluationPlan, block: number): JournalIdentity {
     evaluation: plan.evaluation,
     xait: VERSION,
     model: hashFolder(plan.modelDir),
-    data: plan.dataFile ? hashFile(plan.dataFile) : "",
+    // a comma-separated list of files (--next-token documents): their hashes in order
+    data: plan.dataFile ? plan.dataFile.split(",").filter(Boolean).map(hashFile).join(",") : "",
     methods: plan.methods,
     // the kernel backend changes the last bits of results (its thread count does not)
     options: { ...plan.options, block, backend: backendInfo().name },

@@ -35,6 +35,13 @@ xait evaluate conservation --model DIR --data FILE [--methods gi,lrp-ah,lrp,attn
   least-squares slope of ΣR on f, n. --out DIR writes conservation.json (with every point),
   conservation.md, conservation.svg (scatter with the diagonal) and conservation-run.json.
 
+xait evaluate perturbation|conservation --next-token --model LM --data F[,F] [--validation-fraction F] [--window N] …
+  A causal language model on raw text: each document (text column, or a whole .txt file) cut into
+  windows of N tokens (default 64) followed by the true next token, which is explained; windows
+  never cross documents. --validation-fraction F keeps the documents that \`xait train --task
+  causal-lm --validation-fraction F --seed S\` held out; --limit / --sample pick windows. The
+  explained (last) position is never perturbed; AU-MSE sums over the whole vocabulary.
+
 xait evaluate rationale --model DIR --data tweets|sst-trees [--file FILE] [--methods …] [--limit N] [--seed S] [--out DIR] [--json]
   Agreement with human rationales: word-piece relevance summed to words; AUPRC and top-k F1
   (k = rationale length in words), means over texts; the \`random\` method is the chance baseline.

@@ -12,7 +12,7 @@ import { TransformerModel } from "../models/index.js";
 import { loadModel } from "../models/folder-node.js";
 import { buildByteLevelBPE, tokenizerFromJSON, type Tokenizer } from "../tokenize/index.js";
 import { splitDataset } from "../train/data.js";
-import { readTextDocuments } from "../train/data-node.js";
+import { readDocuments } from "./documents.js";
 import { packDocuments } from "../train/lm-data.js";
 import { languageModelMeasures, trainLanguageModel, type LanguageModelMeasures } from "../train/lm.js";
 import { decoderConfig, defaultIntermediate, type DecoderArch } from "../train/decoders.js";
@@ -59,20 +59,6 @@ interface LanguageModelEpoch {
   lastStepValidationLoss?: number;
   tokensPerSecond: number;
   seconds: number;
-}
-
-/** The documents of comma-separated files, with the malformed rows skipped (reported on stderr). */
-function readDocuments(list: string, opts: { textColumn?: string; skipBadRows: boolean }): string[] {
-  const docs: string[] = [];
-  for (const file of list.split(",").filter(Boolean)) {
-    const r = readTextDocuments(file, {
-      skipBadRows: opts.skipBadRows,
-      ...(opts.textColumn === undefined ? {} : { textColumn: opts.textColumn }),
-    });
-    if (r.skipped) process.stderr.write(`skipped ${r.skipped} malformed row(s) of ${file}\n`);
-    docs.push(...r.documents);
-  }
-  return docs;
 }
 
 export async function runLanguageModel(

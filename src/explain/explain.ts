@@ -5,7 +5,7 @@
  */
 import { usageError, XaitError } from "../errors.js";
 import { makeBatch, type Batch, type Site, type TransformerModel } from "../models/index.js";
-import { paddingToken } from "../tokenize/index.js";
+import { paddingToken, type Tokenizer } from "../tokenize/index.js";
 import type { MethodOptions } from "./context.js";
 import { getMethod } from "./registry.js";
 import type { Explanation, MethodExplanation } from "./result.js";
@@ -30,7 +30,41 @@ export interface ExplainOptions {
   warn?: (message: string) => void;
 }
 
-export type ExplainInput = string | [string, string];
+/** Token ids chosen by the caller (no special tokens added), e.g. a window of a token stream. */
+export interface TokenIds {
+  ids: readonly number[];
+}
+
+/** A text, a text pair, or token ids. */
+export type ExplainInput = string | [string, string] | TokenIds;
+
+function isTokenIds(input: ExplainInput): input is TokenIds {
+  return typeof input === "object" && !Array.isArray(input);
+}
+
+/** The batch of token ids given as they are: each id checked against the vocabulary, the length against the model. */
+function encodeIds(
+  model: TransformerModel,
+  input: TokenIds,
+  tok: Tokenizer,
+): { batch: Batch; tokens: string[] } {
+  const ids = [...input.ids];
+  if (ids.length === 0) throw usageError("no token ids: nothing to explain");
+  const vocab = model.config.vocabSize;
+  const bad = ids.find((id) => !Number.isInteger(id) || id < 0 || id >= vocab);
+  if (bad !== undefined) throw usageError(`token id ${bad} is not in the model's vocabulary of ${vocab}`);
+  if (ids.length > model.capabilities.maxTokens)
+    throw usageError(
+      `${ids.length} token ids are more than the model's ${model.capabilities.maxTokens} positions`,
+    );
+  return {
+    batch: makeBatch(
+      [{ ids, typeIds: ids.map(() => 0) }],
+      paddingToken(tok.special, model.config.padTokenId),
+    ),
+    tokens: ids.map((id) => tok.idToToken(id) ?? `<${id}>`),
+  };
+}
 
 /** Next-token candidates listed in a language model's result. */
 const TOP_TOKENS = 5;
@@ -102,6 +136,7 @@ export function encodeInput(
 ): { batch: Batch; tokens: string[] } {
   const tok = model.tokenizer;
   if (!tok) throw new XaitError("the model has no tokenizer (tokenizer.json or vocab.txt)");
+  if (isTokenIds(input)) return encodeIds(model, input, tok);
   const [text, pair] = typeof input === "string" ? [input, undefined] : input;
   if (!text.trim()) throw usageError("empty text: nothing to explain");
   const causal = model.capabilities.causal;
@@ -166,6 +201,8 @@ export function explainMany(
   opts: ExplainOptions = {},
 ): Explanation[] {
   const encoded = inputs.map((input): EncodedInput => {
+    if (isTokenIds(input))
+      return { ...encodeInput(model, input, opts.warn), text: model.tokenizer?.decode(input.ids) ?? "" };
     const [text, pair] = typeof input === "string" ? [input, undefined] : input;
     return { ...encodeInput(model, input, opts.warn), text, ...(pair !== undefined ? { pair } : {}) };
   });
@@ -305,7 +342,7 @@ function argmax(v: ArrayLike<number>): number {
   return best;
 }
 
-/** Explain one input (a text or a text pair). */
+/** Explain one input (a text, a text pair or token ids). */
 export function explain(
   model: TransformerModel,
   input: ExplainInput,
