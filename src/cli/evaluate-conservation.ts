@@ -8,7 +8,7 @@ import {
   type ConservationSampleResult,
 } from "../evaluate/conservation.js";
 import { scatterPlot, sideBySide } from "../report/plot.js";
-import { labelledPlan, NEXT_TOKEN_FLAGS } from "./evaluate-labelled.js";
+import { labelledPlan, NEXT_TOKEN_FLAGS, sampleContext } from "./evaluate-labelled.js";
 import { parseFlags } from "./flags.js";
 import {
   DATA_FLAGS,
@@ -105,15 +105,7 @@ export function conservationFigure(r: ConservationResult, target = "the true cla
 registerReporter("conservation", {
   files: () => ["conservation.json", "conservation.md", "conservation.svg", "conservation-run.json"],
   report(header, results, run): Report {
-    const {
-      model,
-      data,
-      target = "the true class",
-    } = header.context as {
-      model: string;
-      data: string;
-      target?: string;
-    };
+    const { model, data, target } = sampleContext(header.context);
     const r = conservationResult(header.identity.methods, results as ConservationSampleResult[]);
     const json = conservationJSON(model, data, r);
     const times = methodTimes(r.methods, r.timing, "sentence");

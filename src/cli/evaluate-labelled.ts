@@ -143,6 +143,16 @@ function nextTokenSamples(dir: string, model: TransformerModel, values: Labelled
   };
 }
 
+/** What a report of such a plan shows beside its results: model, data, and what was explained. */
+export function sampleContext(context: Record<string, unknown>): {
+  model: string;
+  data: string;
+  target: string;
+} {
+  const c = context as { model: string; data: string; target?: string };
+  return { model: c.model, data: c.data, target: c.target ?? "the true class" };
+}
+
 /** The plan over prepared samples: the shared explanation loop, one journal record per sample. */
 function samplePlan(
   evaluation: string,

@@ -9,7 +9,7 @@ import {
 } from "../evaluate/run-perturbation.js";
 import { FRACTIONS } from "../evaluate/perturbation.js";
 import { linePlot, sideBySide } from "../report/plot.js";
-import { labelledPlan, NEXT_TOKEN_FLAGS } from "./evaluate-labelled.js";
+import { labelledPlan, NEXT_TOKEN_FLAGS, sampleContext } from "./evaluate-labelled.js";
 import { parseFlags } from "./flags.js";
 import {
   DATA_FLAGS,
@@ -118,15 +118,7 @@ function markdown(r: PerturbationResult, model: string, data: string, target: st
 registerReporter("perturbation", {
   files: () => ["results.json", "results.md", "perturbation.svg", "perturbation-run.json"],
   report(header, results, run): Report {
-    const {
-      model,
-      data,
-      target = "the true class",
-    } = header.context as {
-      model: string;
-      data: string;
-      target?: string;
-    };
+    const { model, data, target } = sampleContext(header.context);
     const id = header.identity;
     const r = perturbationResult(
       id.methods,
