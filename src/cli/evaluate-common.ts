@@ -6,7 +6,7 @@ import { getMethod, METHOD_IDS, parseMethods } from "../explain/index.js";
 import type { BootstrapResult } from "../evaluate/bootstrap.js";
 import { labelIds, type LabelledText } from "../evaluate/labels.js";
 import type { MethodTiming } from "../evaluate/timing.js";
-import type { TransformerModel } from "../models/index.js";
+import { getAccelerator, type TransformerModel } from "../models/index.js";
 import { backendInfo } from "../tensor/backends.js";
 import { readDatasetFile } from "../train/data-node.js";
 import { seededSubset, splitDataset } from "../train/data.js";
@@ -107,7 +107,8 @@ function numeric(
 /** The kernel backend in use, e.g. "wasm, 4 threads". */
 export function backendLine(): string {
   const b = backendInfo();
-  return `${b.name}, ${b.threads} thread${b.threads === 1 ? "" : "s"}${b.fallback ? ` (wasm unavailable: ${b.fallback})` : ""}`;
+  const acc = getAccelerator();
+  return `${acc ? `${acc.name} (compiled methods; the others on ${b.name}), ` : ""}${b.name}, ${b.threads} thread${b.threads === 1 ? "" : "s"}${b.fallback ? ` (wasm unavailable: ${b.fallback})` : ""}`;
 }
 
 /**

@@ -37,6 +37,7 @@ import { parseShard, shardSamples } from "../evaluate/shard.js";
 import { DEFAULT_BLOCK } from "../evaluate/sample-loop.js";
 import { backendInfo, initBackend } from "../tensor/backends.js";
 import { VERSION } from "../version.js";
+import { setupNative } from "../onnx/register-node.js";
 import { backendLine, commandLine, evaluationProgress, writeReport } from "./evaluate-common.js";
 import { THREADS_FLAG, type FlagTable, type FlagValues } from "./flags.js";
 
@@ -178,6 +179,7 @@ export async function runEvaluation<T extends FlagTable>(
   if (values.resume && values.force) throw usageError("give --resume or --force, not both");
   const shard: Shard | null = values.shard === undefined ? null : parseShard(values.shard);
   await initBackend({ threads: values.threads });
+  setupNative(values.threads !== undefined ? { threads: values.threads } : {});
   const plan = prepare();
   const block = values.block;
   const identity = identityOf(plan, block);

@@ -14,7 +14,8 @@ import { loadModel } from "../models/folder-node.js";
 import { chooseColorMode, renderTerminal } from "../report/terminal.js";
 import { renderHtml } from "../report/html.js";
 import { explanationJSON, generationJSON } from "../report/json.js";
-import { initBackend } from "../tensor/backends.js";
+import { backendInfo, initBackend } from "../tensor/backends.js";
+import { setupNative } from "../onnx/register-node.js";
 import { registerCommand } from "./commands.js";
 import { checkOutputFile, DEFAULT_MODEL, modelDir, readStdinLines, writeFileAtomic } from "./io.js";
 import { flagHelp, GAMMA_FLAG, parseFlags, STEPS_FLAG, THREADS_FLAG, type FlagTable } from "./flags.js";
@@ -68,6 +69,7 @@ export const EXPLAIN_FLAGS = {
   html: { kind: "string", value: "FILE", help: "also write a self-contained HTML report" },
   pieces: { kind: "boolean", help: "show word pieces (default: pieces joined into words, scores summed)" },
   threads: THREADS_FLAG,
+  verbose: { kind: "boolean", help: "name the backend in use on stderr" },
 } as const satisfies FlagTable;
 
 const HELP = `Usage: xait explain [options] TEXT…
@@ -99,6 +101,16 @@ async function run(argv: string[]): Promise<number> {
   for (const t of texts) if (!t.trim()) throw usageError("empty text: nothing to explain");
   const dir = modelDir(values.model);
   await initBackend({ threads });
+  const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
+  const native = setupNative({ ...(threads !== undefined ? { threads } : {}), warn });
+  if (values.verbose) {
+    const info = backendInfo();
+    process.stderr.write(
+      native
+        ? `backend: native (onnxruntime-node ${native.ort.version}, ${native.threads} threads; methods that do not compile run on ${info.name})\n`
+        : `backend: ${info.name} (${info.threads} threads)\n`,
+    );
+  }
   const model = loadModel(dir);
   const target =
     values.target === undefined
@@ -106,7 +118,6 @@ async function run(argv: string[]): Promise<number> {
       : /^\d+$/.test(values.target)
         ? Number(values.target)
         : values.target;
-  const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
   const inputs = texts.map((text): string | [string, string] =>
     values.pair !== undefined ? [text, values.pair] : text,
   );

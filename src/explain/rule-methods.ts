@@ -4,7 +4,15 @@
  * `attnlrp` and `gi` differ only in the map; `saliency` reads |∂f/∂E| on the unmodified model.
  */
 import { Tensor, noGrad } from "../tensor/index.js";
-import { GRADIENT_RULES, linearRule, withRules, type RuleMap, type Trace } from "../models/index.js";
+import {
+  GRADIENT_RULES,
+  getAccelerator,
+  linearRule,
+  withRules,
+  type Reading,
+  type RuleMap,
+  type Trace,
+} from "../models/index.js";
 import {
   targetSeed,
   type BatchInput,
@@ -132,6 +140,28 @@ export function seedOf(input: MethodInput | BatchInput): Float32Array {
   return targetSeed(batch.batch, model.numLabels, input.target, input.contrast);
 }
 
+/**
+ * The same explanation by the installed accelerator (one compiled graph per rule map), or null when
+ * there is none or it cannot run this one. Rows trimmed to their real length.
+ */
+function accelerated(
+  input: MethodInput | BatchInput,
+  rules: RuleMap,
+  reading: Reading,
+): MethodOutput[] | null {
+  const acc = getAccelerator();
+  if (!acc) return null;
+  const { model, batch } = input;
+  const out = acc.explain(model, batch, rules, reading, seedOf(input));
+  if (!out) return null;
+  return Array.from({ length: batch.batch }, (_, r) => {
+    let len = 0;
+    for (let t = 0; t < batch.seq; t++) len += batch.mask[r * batch.seq + t]!;
+    const attributions = Array.from(out.relevance.subarray(r * batch.seq, r * batch.seq + len));
+    return reading === "saliency" ? { attributions } : { attributions, layers: out.layers[r]! };
+  });
+}
+
 function ruleMethod(id: string, title: string, base: RuleMap, takesGamma: boolean): Method {
   return {
     id,
@@ -139,11 +169,17 @@ function ruleMethod(id: string, title: string, base: RuleMap, takesGamma: boolea
     conservative: true,
     rules: base,
     run(input): MethodOutput {
-      const { E, grad, layers } = embeddingGradient(input, rulesFor(base, input.options, takesGamma), true);
+      const rules = rulesFor(base, input.options, takesGamma);
+      const fast = accelerated(input, rules, "input-times-gradient");
+      if (fast) return fast[0]!;
+      const { E, grad, layers } = embeddingGradient(input, rules, true);
       return { attributions: tokenSums(E.data, grad, input.batch.seq, E.dim(-1)), layers: layers![0] };
     },
     runBatch(input) {
-      const { E, grad, layers } = embeddingGradient(input, rulesFor(base, input.options, takesGamma), true);
+      const rules = rulesFor(base, input.options, takesGamma);
+      const fast = accelerated(input, rules, "input-times-gradient");
+      if (fast) return fast;
+      const { E, grad, layers } = embeddingGradient(input, rules, true);
       return rowsOf(input, E, grad, false, layers);
     },
   };
@@ -158,10 +194,14 @@ export const saliency: Method = {
   title: "Saliency",
   conservative: false,
   run(input) {
+    const fast = accelerated(input, GRADIENT_RULES, "saliency");
+    if (fast) return fast[0]!;
     const { E, grad } = embeddingGradient(input, GRADIENT_RULES, false);
     return { attributions: tokenSums(E.data, grad, input.batch.seq, E.dim(-1), 0, true) };
   },
   runBatch(input) {
+    const fast = accelerated(input, GRADIENT_RULES, "saliency");
+    if (fast) return fast;
     const { E, grad } = embeddingGradient(input, GRADIENT_RULES, false);
     return rowsOf(input, E, grad, true);
   },

@@ -30,6 +30,7 @@ import {
   uniform,
   type Random,
 } from "../tensor/index.js";
+import { symbolic } from "../tensor/trace.js";
 import type { Activation } from "./config.js";
 import type { AttentionSpec, LinearSpec, MlpSpec, NormSpec } from "./architecture.js";
 import { gammaOf, type RuleMap } from "./sites.js";
@@ -121,10 +122,15 @@ export function attentionMask(
   causal: boolean,
   masksPadding: boolean,
 ): Tensor | null {
-  if (causal) return causalMask(batch, seq, masksPadding ? mask : undefined);
+  if (causal) {
+    const m = causalMask(batch, seq, masksPadding ? mask : undefined);
+    symbolic(m.data, { kind: "attention-mask", causal, padding: masksPadding });
+    return m;
+  }
   if (!masksPadding || mask.every((m) => m === 1)) return null;
   const m = Tensor.zeros([batch, 1, 1, seq]);
   for (let i = 0; i < mask.length; i++) if (!mask[i]) m.data[i] = -1e9;
+  symbolic(m.data, { kind: "attention-mask", causal, padding: true });
   return m;
 }
 

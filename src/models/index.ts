@@ -7,3 +7,4 @@ export * from "./model.js";
 export * from "./batch.js";
 export * from "./folder.js";
 export { readSafetensors, writeSafetensors } from "./safetensors.js";
+export * from "./accelerator.js";

@@ -6,6 +6,7 @@
  */
 import { XaitError } from "../errors.js";
 import { Random, Tensor, add, gather, noGrad, rowsAt } from "../tensor/index.js";
+import { symbolic } from "../tensor/trace.js";
 import type { Architecture, Capabilities, HeadSpec } from "./architecture.js";
 import { parameterSpecs } from "./architecture.js";
 import {
@@ -20,6 +21,7 @@ import {
 } from "./blocks.js";
 import type { ModelConfig } from "./config.js";
 import { familyOf } from "./registry.js";
+import { getAccelerator } from "./accelerator.js";
 import { GRADIENT_RULES, type RuleMap } from "./sites.js";
 import type { Tokenizer } from "../tokenize/index.js";
 
@@ -128,10 +130,11 @@ export class TransformerModel {
       if (id < 0 || id >= a.vocabSize)
         throw new XaitError(`token id ${id} is outside the vocabulary of ${a.vocabSize}`);
     const e = a.embeddings;
-    let x = gather(this.param(e.word), b.ids, shape);
+    let x = gather(this.param(e.word), symbolic(b.ids, { kind: "input-ids" }), shape);
     if (e.position)
       x = add(x, gather(this.param(e.position.table), this.positionIds(b, e.position.numbering), shape));
-    if (e.tokenType) x = add(x, gather(this.param(e.tokenType), b.typeIds, shape));
+    if (e.tokenType)
+      x = add(x, gather(this.param(e.tokenType), symbolic(b.typeIds, { kind: "token-type-ids" }), shape));
     const ctx = this.context({ train });
     if (e.norm) x = applyNorm(ctx, x, e.norm);
     return drop(ctx, x);
@@ -150,13 +153,14 @@ export class TransformerModel {
         } else pos[i] = t;
       }
     }
-    return pos;
+    return symbolic(pos, { kind: "position-ids", numbering, pad });
   }
 
   /** The position each row's head reads: 0, or the last real token (rows are padded on the right). */
   explainedPositions(b: Batch): Int32Array {
-    const out = new Int32Array(b.batch);
-    if (this.capabilities.explainedPosition === "first") return out;
+    const at = this.capabilities.explainedPosition === "first" ? "first" : "last";
+    const out = symbolic(new Int32Array(b.batch), { kind: "explained-positions", at });
+    if (at === "first") return out;
     for (let r = 0; r < b.batch; r++) {
       let len = 0;
       for (let t = 0; t < b.seq; t++) len += b.mask[r * b.seq + t]!;
@@ -201,6 +205,7 @@ export class TransformerModel {
     const a = this.architecture;
     const positions = new Int32Array(b.batch * b.seq);
     for (let i = 0; i < positions.length; i++) positions[i] = i % b.seq;
+    symbolic(positions, { kind: "token-positions" });
     const at = {
       batch: b.batch,
       seq: b.seq,
@@ -257,8 +262,10 @@ export class TransformerModel {
     return this.encode(this.embed(b, opts.train), b, opts);
   }
 
-  /** Logits without a tape (inference). */
+  /** Logits without a tape (inference); the installed accelerator runs them when it can. */
   predict(b: Batch): Tensor {
+    const fast = getAccelerator()?.forward(this, b);
+    if (fast) return new Tensor(fast, [b.batch, this.numLabels]);
     return noGrad(() => this.forward(b));
   }
 }

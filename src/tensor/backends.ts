@@ -42,7 +42,9 @@ function envBackend(): BackendName | undefined {
   const v = nodeProcess()?.env?.["XAIT_BACKEND"];
   if (v === undefined || v === "") return undefined;
   if (v === "js" || v === "wasm") return v;
-  throw new Error(`XAIT_BACKEND=${v}: expected js or wasm`);
+  // native: whole graphs in onnxruntime-node (Node only, src/onnx/); the kernels stay wasm
+  if (v === "native") return undefined;
+  throw new Error(`XAIT_BACKEND=${v}: expected native, wasm or js`);
 }
 
 function envThreads(): number | undefined {

@@ -13,6 +13,7 @@
 import { allocate, noGrad, result, shapeString, Tensor, addGrad } from "./tensor.js";
 import { XaitError } from "../errors.js";
 import { kernelsFor } from "./backend.js";
+import { record, type GraphEmitter, type OpEmitter, type Value } from "./trace.js";
 
 /** Stop gradient: same values, no gradient flows back. */
 export function detach(x: Tensor): Tensor {
@@ -26,7 +27,7 @@ export function detach(x: Tensor): Tensor {
  */
 export function identityRule(z: Tensor, act: (t: Tensor) => Tensor, ratioAtZero: number): Tensor {
   const y = noGrad(() => act(z));
-  return result(y.data, z.shape, [z], (g) => {
+  const out = result(y.data, z.shape, [z], (g) => {
     const gz = allocate(z.dtype, g.length);
     for (let i = 0; i < g.length; i++) {
       const zi = z.data[i]!;
@@ -34,16 +35,40 @@ export function identityRule(z: Tensor, act: (t: Tensor) => Tensor, ratioAtZero:
     }
     addGrad(z, gz);
   });
+  return record("identity-rule", [z, y], out, { ratioAtZero });
 }
+
+/** The identity rule in ONNX: forward act(z) (the traced activation), backward g ⊙ act(z)/z (safe at 0). */
+export const identityRuleEmitter: OpEmitter = {
+  forward: (_e, [, y]) => y!,
+  backward(e, g, [z, y], _out, op) {
+    const zero = e.floats([0]);
+    const isZero = e.node("Equal", [z!, zero]);
+    const safeZ = e.node("Where", [isZero, e.floats([1]), z!]);
+    const ratio = e.node("Where", [
+      isZero,
+      e.floats([op.attrs["ratioAtZero"] as number]),
+      e.node("Div", [y!, safeZ]),
+    ]);
+    return [e.node("Mul", [g, ratio]), null];
+  },
+};
 
 /** Identity forward; backward divides the gradient by k. */
 export function uniform(x: Tensor, k: number): Tensor {
-  return result(x.data, x.shape, [x], (g) => {
+  const y = result(x.data, x.shape, [x], (g) => {
     const gx = allocate(x.dtype, g.length);
     for (let i = 0; i < g.length; i++) gx[i] = g[i]! / k;
     addGrad(x, gx);
   });
+  return record("uniform", [x], y, { k });
 }
+
+/** The uniform rule in ONNX: forward the identity, backward g / k. */
+export const uniformEmitter: OpEmitter = {
+  forward: (_e, [x]) => x!,
+  backward: (e, g, _in, _out, op) => [e.node("Div", [g, e.floats([op.attrs["k"] as number])])],
+};
 
 /** Guard for the LRP-γ denominator: |z⁺| below this is pushed away from 0 (keeping its sign). */
 export const GAMMA_STABILIZER = 1e-6;
@@ -91,7 +116,7 @@ export function gammaLinear(x: Tensor, weight: Tensor, bias: Tensor | null, gamm
     bPlus = allocate(bias.dtype, bias.size);
     for (let i = 0; i < bPlus.length; i++) bPlus[i] = bias.data[i]! + gamma * Math.max(bias.data[i]!, 0);
   }
-  return result(z, [...x.shape.slice(0, -1), outF], [x], (g) => {
+  const y = result(z, [...x.shape.slice(0, -1), outF], [x], (g) => {
     const zp = project(wPlus, bPlus);
     const s = allocate(x.dtype, g.length);
     for (let i = 0; i < g.length; i++) {
@@ -117,4 +142,78 @@ export function gammaLinear(x: Tensor, weight: Tensor, bias: Tensor | null, gamm
     });
     addGrad(x, gx);
   });
+  return record("gamma-linear", [x], y, { weight, bias, gamma });
 }
+
+const gammaConstants = new WeakMap<object, { e: GraphEmitter; c: ReturnType<typeof makeGammaWeights> }>();
+
+/** W + γ·max(W, 0) and b + γ·max(b, 0) of a traced LRP-γ op, as constants (made once per graph). */
+function gammaWeights(e: GraphEmitter, attrs: Record<string, unknown>) {
+  const have = gammaConstants.get(attrs);
+  if (have && have.e === e) return have.c;
+  const c = makeGammaWeights(
+    e,
+    attrs["weight"] as Tensor,
+    attrs["bias"] as Tensor | null,
+    attrs["gamma"] as number,
+  );
+  gammaConstants.set(attrs, { e, c });
+  return c;
+}
+
+function makeGammaWeights(e: GraphEmitter, weight: Tensor, bias: Tensor | null, gamma: number) {
+  const [outF, inF] = weight.shape as [number, number];
+  const wPlus = new Float32Array(weight.size);
+  const wPlusT = new Float32Array(weight.size);
+  for (let o = 0; o < outF; o++)
+    for (let i = 0; i < inF; i++) {
+      const w = weight.data[o * inF + i]!;
+      const v = w + gamma * Math.max(w, 0);
+      wPlus[o * inF + i] = v;
+      wPlusT[i * outF + o] = v;
+    }
+  const bPlus = bias ? Float32Array.from(bias.data, (b) => b + gamma * Math.max(b, 0)) : null;
+  return {
+    wPlus: e.floats(wPlus, [outF, inF]),
+    wPlusT: e.floats(wPlusT, [inF, outF]),
+    bPlus: bPlus ? e.floats(bPlus, [outF]) : null,
+    wT: e.floats(transposeOf(weight), [inF, outF]),
+    b: bias ? e.floats(bias.data, [outF]) : null,
+  };
+}
+
+function transposeOf(w: Tensor): Float32Array {
+  const [outF, inF] = w.shape as [number, number];
+  const t = new Float32Array(w.size);
+  for (let o = 0; o < outF; o++) for (let i = 0; i < inF; i++) t[i * outF + o] = w.data[o * inF + i]!;
+  return t;
+}
+
+function gammaProject(e: GraphEmitter, x: Value, wT: Value, b: Value | null): Value {
+  const y = e.node("MatMul", [x, wT]);
+  return b ? e.node("Add", [y, b]) : y;
+}
+
+/**
+ * LRP-γ in ONNX: forward x·Wᵀ + b; backward (g ⊙ z / z⁺)·(W + γW⁺) with z⁺ = x·(W + γW⁺)ᵀ + b + γb⁺,
+ * |z⁺| pushed to at least GAMMA_STABILIZER (keeping its sign).
+ */
+export const gammaLinearEmitter: OpEmitter = {
+  forward(e, [x], op) {
+    const c = gammaWeights(e, op.attrs);
+    return gammaProject(e, x!, c.wT, c.b);
+  },
+  backward(e, g, [x], z, op) {
+    const c = gammaWeights(e, op.attrs);
+    const zp = gammaProject(e, x!, c.wPlusT, c.bPlus);
+    const small = e.node("Less", [e.node("Abs", [zp]), e.floats([GAMMA_STABILIZER])]);
+    const signed = e.node("Where", [
+      e.node("Less", [zp, e.floats([0])]),
+      e.floats([-GAMMA_STABILIZER]),
+      e.floats([GAMMA_STABILIZER]),
+    ]);
+    const d = e.node("Where", [small, signed, zp]);
+    const s = e.node("Div", [e.node("Mul", [g, z]), d]);
+    return [e.node("MatMul", [s, c.wPlus])];
+  },
+};

@@ -2,6 +2,7 @@
 import type { FloatArray } from "../backend.js";
 import { XaitError } from "../../errors.js";
 import { allocate, shapeString, sizeOf, type DType } from "../tensor.js";
+import type { GraphEmitter, Value } from "../trace.js";
 
 export function broadcastShapes(a: readonly number[], b: readonly number[], op: string): number[] {
   const n = Math.max(a.length, b.length);
@@ -82,4 +83,26 @@ export function reduceToShape(
   const idx = broadcastIndex(shape, outShape);
   for (let i = 0; i < g.length; i++) out[idx[i]!]! += g[i]!;
   return out;
+}
+
+/**
+ * ONNX form of `reduceToShape`: sum a gradient of `outShape` down to `shape` (leading dimensions
+ * dropped, broadcast dimensions of size 1 kept). Shapes are those of the probe batch.
+ */
+export function onnxReduceToShape(
+  e: GraphEmitter,
+  g: Value,
+  outShape: readonly number[],
+  shape: readonly number[],
+): Value {
+  const lead = outShape.length - shape.length;
+  let v = g;
+  if (lead > 0)
+    v = e.node("ReduceSum", [v, e.ints(Array.from({ length: lead }, (_, i) => i))], { keepdims: 0 });
+  const ones: number[] = [];
+  shape.forEach((d, i) => {
+    if (d === 1 && outShape[lead + i] !== 1) ones.push(i);
+  });
+  if (ones.length) v = e.node("ReduceSum", [v, e.ints(ones)], { keepdims: 1 });
+  return v;
 }

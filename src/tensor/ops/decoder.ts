@@ -6,6 +6,7 @@
 import { XaitError } from "../../errors.js";
 import { addGrad, allocate, result, shapeString, Tensor } from "../tensor.js";
 import { unary } from "./elementwise.js";
+import { record, type GraphEmitter, type OpEmitter, type Value } from "../trace.js";
 
 /** The additive mask value of a key a query may not attend to. */
 export const MASKED_SCORE = -1e9;
@@ -44,7 +45,7 @@ export function rmsNorm(x: Tensor, weight: Tensor | null, opts: RmsNormOptions):
     else for (let j = 0; j < cols; j++) out[o + j] = xd[o + j]! * r;
   }
   const parents = weight ? [x, weight] : [x];
-  return result(out, x.shape, parents, (gy) => {
+  const y = result(out, x.shape, parents, (gy) => {
     if (x.requiresGrad) {
       // ∂r/∂x_j = −r³·x_j/cols, so gx_j = r·(g⊙w)_j − x_j·r³/cols · Σ_k (g⊙w)_k x_k
       const gx = allocate(x.dtype, x.size);
@@ -74,7 +75,37 @@ export function rmsNorm(x: Tensor, weight: Tensor | null, opts: RmsNormOptions):
       addGrad(weight, weight.dtype === "float64" ? gw : Float32Array.from(gw));
     }
   });
+  return record("rms-norm", parents, y, { ...opts, weight: weight !== null });
 }
+
+function rmsFactor(e: GraphEmitter, x: Value, eps: number): Value {
+  const ms = e.node("ReduceMean", [e.node("Mul", [x, x]), e.ints([-1])], { keepdims: 1 });
+  return e.node("Reciprocal", [e.node("Sqrt", [e.node("Add", [ms, e.floats([eps])])])]);
+}
+
+/**
+ * RMSNorm in ONNX: y = x·r·w, r = 1/√(mean(x²) + eps). Backward with g′ = g ⊙ w:
+ * g′·r − x·r³/cols·Σ(g′ ⊙ x), the second term dropped when r is held constant (the LN-rule).
+ */
+export const rmsNormEmitter: OpEmitter = {
+  forward(e, [x, w], op) {
+    const y = e.node("Mul", [x!, rmsFactor(e, x!, op.attrs["eps"] as number)]);
+    return op.attrs["weight"] ? e.node("Mul", [y, w!]) : y;
+  },
+  backward(e, g, [x, w], _y, op) {
+    if (op.needsGrad.slice(1).some(Boolean)) throw new Error("rmsNorm: weight gradients do not compile");
+    const r = rmsFactor(e, x!, op.attrs["eps"] as number);
+    const gw = op.attrs["weight"] ? e.node("Mul", [g, w!]) : g;
+    let gx = e.node("Mul", [gw, r]);
+    if (!op.attrs["constantScale"]) {
+      const dot = e.node("ReduceSum", [e.node("Mul", [gw, x!]), e.ints([-1])], { keepdims: 1 });
+      const r3 = e.node("Mul", [e.node("Mul", [r, r]), r]);
+      const coef = e.node("Div", [e.node("Mul", [dot, r3]), e.floats([op.inputs[0]!.dim(-1)])]);
+      gx = e.node("Sub", [gx, e.node("Mul", [x!, coef])]);
+    }
+    return [gx];
+  },
+};
 
 /** The logistic function 1/(1 + e^(−x)). */
 export function sigmoid(x: Tensor): Tensor {
@@ -82,6 +113,7 @@ export function sigmoid(x: Tensor): Tensor {
     x,
     (v) => 1 / (1 + Math.exp(-v)),
     (_v, y) => y * (1 - y),
+    "sigmoid",
   );
 }
 
@@ -94,6 +126,7 @@ export function silu(x: Tensor): Tensor {
       const s = 1 / (1 + Math.exp(-v));
       return s + y * (1 - s); // σ(v)·(1 + v·(1 − σ(v)))
     },
+    "silu",
   );
 }
 
@@ -151,12 +184,48 @@ export function rotary(x: Tensor, positions: ArrayLike<number>, theta: number): 
   };
   const out = allocate(x.dtype, x.size);
   rotate(x.data, out, 1);
-  return result(out, x.shape, [x], (g) => {
+  const y = result(out, x.shape, [x], (g) => {
     const gx = allocate(x.dtype, x.size);
     rotate(g, gx, -1);
     addGrad(x, gx);
   });
+  return record("rotary", [x], y, { positions, invFreq });
 }
+
+/** cos and sin [T, dh/2] of the rotary angles (computed in float64, used in float32). */
+function rotaryAngles(e: GraphEmitter, op: { attrs: Record<string, unknown> }): [Value, Value] {
+  const invFreq = op.attrs["invFreq"] as Float64Array;
+  const pos = e.node("Cast", [e.symbol(op.attrs["positions"] as object)], { to: 11 });
+  const angle = e.node("Mul", [
+    e.node("Unsqueeze", [pos, e.ints([-1])]),
+    e.floats(invFreq, [1, invFreq.length], true),
+  ]);
+  return [
+    e.node("Cast", [e.node("Cos", [angle])], { to: 1 }),
+    e.node("Cast", [e.node("Sin", [angle])], { to: 1 }),
+  ];
+}
+
+function rotate(e: GraphEmitter, x: Value, half: number, cos: Value, sin: Value, sign: number): Value {
+  const x1 = e.node("Slice", [x, e.ints([0]), e.ints([half]), e.ints([3])]);
+  const x2 = e.node("Slice", [x, e.ints([half]), e.ints([2 * half]), e.ints([3])]);
+  const s = sign > 0 ? sin : e.node("Neg", [sin]);
+  const a = e.node("Sub", [e.node("Mul", [x1, cos]), e.node("Mul", [x2, s])]);
+  const b = e.node("Add", [e.node("Mul", [x2, cos]), e.node("Mul", [x1, s])]);
+  return e.node("Concat", [a, b], { axis: 3 });
+}
+
+/** Rotary embedding in ONNX: the rotation forward, the transposed rotation backward. */
+export const rotaryEmitter: OpEmitter = {
+  forward(e, [x], op) {
+    const [cos, sin] = rotaryAngles(e, op);
+    return rotate(e, x!, op.inputs[0]!.dim(3) / 2, cos, sin, 1);
+  },
+  backward(e, g, _in, _y, op) {
+    const [cos, sin] = rotaryAngles(e, op);
+    return [rotate(e, g, op.inputs[0]!.dim(3) / 2, cos, sin, -1)];
+  },
+};
 
 /**
  * Grouped-query attention's repeat_kv: x [B, kvH, T, dh] → [B, kvH·groups, T, dh], output head h
@@ -179,7 +248,7 @@ export function repeatHeads(x: Tensor, groups: number): Tensor {
       const src = x.data.subarray((b * kvHeads + k) * block, (b * kvHeads + k + 1) * block);
       for (let r = 0; r < groups; r++) out.set(src, ((b * kvHeads + k) * groups + r) * block);
     }
-  return result(out, [batch, kvHeads * groups, seq, dh], [x], (g) => {
+  const y = result(out, [batch, kvHeads * groups, seq, dh], [x], (g) => {
     const gx = allocate(x.dtype, x.size);
     for (let b = 0; b < batch; b++)
       for (let k = 0; k < kvHeads; k++) {
@@ -191,7 +260,24 @@ export function repeatHeads(x: Tensor, groups: number): Tensor {
       }
     addGrad(x, gx);
   });
+  return record("repeat-heads", [x], y, { groups });
 }
+
+/** repeat_kv in ONNX: expand a new group axis and merge it into the heads; backward sums each group. */
+export const repeatHeadsEmitter: OpEmitter = {
+  forward(e, [x], op) {
+    const groups = op.attrs["groups"] as number;
+    const [, kv, , dh] = op.inputs[0]!.shape as [number, number, number, number];
+    const wide = e.node("Expand", [e.node("Unsqueeze", [x!, e.ints([2])]), e.ints([1, 1, groups, 1, 1])]);
+    return e.node("Reshape", [wide, e.ints([0, kv * groups, -1, dh])]);
+  },
+  backward(e, g, _in, _y, op) {
+    const groups = op.attrs["groups"] as number;
+    const [, kv, , dh] = op.inputs[0]!.shape as [number, number, number, number];
+    const split = e.node("Reshape", [g, e.ints([0, kv, groups, -1, dh])]);
+    return [e.node("ReduceSum", [split, e.ints([2])], { keepdims: 0 })];
+  },
+};
 
 /**
  * The hidden state at each row's explained position: x [B, T, D] → [B, D] with
@@ -216,12 +302,34 @@ export function rowsAt(x: Tensor, positions: ArrayLike<number>): Tensor {
   }
   const out = allocate(x.dtype, batch * dim);
   for (let b = 0; b < batch; b++) out.set(x.data.subarray(offsets[b]!, offsets[b]! + dim), b * dim);
-  return result(out, [batch, dim], [x], (g) => {
+  const y = result(out, [batch, dim], [x], (g) => {
     const gx = allocate(x.dtype, x.size);
     for (let b = 0; b < batch; b++) gx.set(g.subarray(b * dim, (b + 1) * dim), offsets[b]!);
     addGrad(x, gx);
   });
+  return record("rows-at", [x], y, { positions });
 }
+
+/** One-hot [B, T, 1] of each row's position (the positions are batch-dependent). */
+function rowSelector(e: GraphEmitter, x: Value, positions: object): Value {
+  const T = e.dim(x, 1);
+  const range = e.node("Range", [e.ints([0], []), T, e.ints([1], [])]);
+  const pos = e.node("Unsqueeze", [e.symbol(positions), e.ints([1])]);
+  const hot = e.node("Equal", [pos, e.node("Unsqueeze", [range, e.ints([0])])]);
+  return e.node("Unsqueeze", [e.node("Cast", [hot], { to: 1 }), e.ints([2])]);
+}
+
+/** rowsAt in ONNX: Σ_t x[b,t]·[t = pos_b]; backward spreads g[b] onto position pos_b. */
+export const rowsAtEmitter: OpEmitter = {
+  forward(e, [x], op) {
+    const sel = rowSelector(e, x!, op.attrs["positions"] as object);
+    return e.node("ReduceSum", [e.node("Mul", [x!, sel]), e.ints([1])], { keepdims: 0 });
+  },
+  backward(e, g, [x], _y, op) {
+    const sel = rowSelector(e, x!, op.attrs["positions"] as object);
+    return [e.node("Mul", [sel, e.node("Unsqueeze", [g, e.ints([1])])])];
+  },
+};
 
 /**
  * The additive attention mask [B, 1, T, T] (float32) of a decoder: 0 where query i may attend key j

@@ -2,6 +2,7 @@
 import { kernelsFor, type FloatArray } from "../backend.js";
 import { XaitError } from "../../errors.js";
 import { addGrad, allocate, commonDType, result, shapeString, sizeOf, Tensor } from "../tensor.js";
+import { record, type GraphEmitter, type OpEmitter, type Value } from "../trace.js";
 
 export interface MatmulOptions {
   /** Use aᵀ: `a` is stored [..., k, m]. */
@@ -57,7 +58,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     ? { m: batch * m, n, k, transA, transB, batch: 1, strideA: 0, strideB: 0, strideC: 0 }
     : { m, n, k, transA, transB, batch, strideA: m * k, strideB: sharedB ? 0 : k * n, strideC: m * n };
   run(fwd, a.data, b.data, out, false);
-  return result(out, [...batchShape, m, n], [a, b], (g) => {
+  const y = result(out, [...batchShape, m, n], [a, b], (g) => {
     const M = fwd.m;
     if (a.requiresGrad) {
       const ga = allocate(dtype, a.size);
@@ -188,7 +189,51 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
       addGrad(b, gb);
     }
   });
+  return record("matmul", [a, b], y, { transA, transB });
 }
+
+/** Swap the last two dimensions of a value of rank `rank`. */
+function swapLast(e: GraphEmitter, v: Value, rank: number): Value {
+  const perm = Array.from({ length: rank }, (_, i) => i);
+  perm[rank - 2] = rank - 1;
+  perm[rank - 1] = rank - 2;
+  return e.node("Transpose", [v], { perm });
+}
+
+/**
+ * ONNX matmul: C = op(A)·op(B). Backward: ∂op(A) = g·op(B)ᵀ, ∂op(B) = op(A)ᵀ·g (summed over the
+ * batch dimensions when B is a shared 2-D matrix), transposed back where the operand was.
+ */
+export const matmulEmitter: OpEmitter = {
+  forward(e, [a, b], op) {
+    const [ta, tb] = op.inputs as [Tensor, Tensor];
+    const A = op.attrs["transA"] ? swapLast(e, a!, ta.rank) : a!;
+    const B = op.attrs["transB"] ? swapLast(e, b!, tb.rank) : b!;
+    return e.node("MatMul", [A, B]);
+  },
+  backward(e, g, [a, b], _y, op) {
+    const [ta, tb] = op.inputs as [Tensor, Tensor];
+    const transA = op.attrs["transA"] as boolean;
+    const transB = op.attrs["transB"] as boolean;
+    const rank = op.output.rank;
+    let ga: Value | null = null;
+    let gb: Value | null = null;
+    if (op.needsGrad[0]) {
+      // ∂op(A) = g · op(B)ᵀ; op(B)ᵀ is B itself when B was transposed
+      const BT = transB ? b! : swapLast(e, b!, tb.rank);
+      const d = e.node("MatMul", [g, BT]);
+      ga = transA ? swapLast(e, d, rank) : d;
+    }
+    if (op.needsGrad[1]) {
+      const AT = transA ? a! : swapLast(e, a!, ta.rank);
+      let d = e.node("MatMul", [AT, g]);
+      if (tb.rank === 2 && rank > 2)
+        d = e.node("ReduceSum", [d, e.ints(Array.from({ length: rank - 2 }, (_, i) => i))], { keepdims: 0 });
+      gb = transB ? swapLast(e, d, tb.rank) : d;
+    }
+    return [ga, gb];
+  },
+};
 
 /** The linear layer y = x · Wᵀ + bias with W stored [out, in] as in PyTorch. */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
@@ -218,7 +263,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   };
   run(fwd, x.data, weight.data, out, bias !== null);
   const parents = bias ? [x, weight, bias] : [x, weight];
-  return result(out, [...x.shape.slice(0, -1), outF], parents, (g) => {
+  const y = result(out, [...x.shape.slice(0, -1), outF], parents, (g) => {
     if (x.requiresGrad) {
       const gx = allocate(dtype, x.size);
       run({ ...fwd, n: inF, k: outF, transB: false }, g, weight.data, gx, false);
@@ -235,4 +280,17 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
       addGrad(bias, gb);
     }
   });
+  return record("linear", parents, y);
 }
+
+/** y = x·Wᵀ + b in ONNX (Wᵀ of a weight initializer is folded by the runtime); backward g·W to x only. */
+export const linearEmitter: OpEmitter = {
+  forward(e, [x, w, b]) {
+    const y = e.node("MatMul", [x!, e.node("Transpose", [w!], { perm: [1, 0] })]);
+    return b ? e.node("Add", [y, b]) : y;
+  },
+  backward(e, g, [, w], _y, op) {
+    if (op.needsGrad.slice(1).some(Boolean)) throw new Error("linear: weight gradients do not compile");
+    return [op.needsGrad[0] ? e.node("MatMul", [g, w!]) : null];
+  },
+};

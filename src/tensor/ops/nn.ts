@@ -3,6 +3,7 @@ import { kernelsFor } from "../backend.js";
 import { XaitError } from "../../errors.js";
 import type { Random } from "../random.js";
 import { addGrad, allocate, result, shapeString, Tensor } from "../tensor.js";
+import { record, type GraphEmitter, type OpEmitter, type Value } from "../trace.js";
 import { add } from "./elementwise.js";
 
 export interface SoftmaxOptions {
@@ -22,13 +23,23 @@ export function softmax(x: Tensor, opts: SoftmaxOptions = {}): Tensor {
   const rows = scores.size / cols;
   const out = allocate(scores.dtype, scores.size);
   kernelsFor(scores.data, out).softmax(scores.data, out, rows, cols);
-  if (opts.constant) return new Tensor(out, scores.shape);
-  return result(out, scores.shape, [scores], (g) => {
+  if (opts.constant) return record("softmax", [scores], new Tensor(out, scores.shape));
+  const y = result(out, scores.shape, [scores], (g) => {
     const gx = allocate(scores.dtype, g.length);
     kernelsFor(out, g, gx).softmaxBackward(out, g, gx, rows, cols);
     addGrad(scores, gx);
   });
+  return record("softmax", [scores], y);
 }
+
+/** Softmax over the last axis; backward p ⊙ (g − Σ_j g_j p_j). (Held constant: no backward is reached.) */
+export const softmaxEmitter: OpEmitter = {
+  forward: (e, [x]) => e.node("Softmax", [x!], { axis: -1 }),
+  backward(e, g, _in, p) {
+    const dot = e.node("ReduceSum", [e.node("Mul", [g, p]), e.ints([-1])], { keepdims: 1 });
+    return [e.node("Mul", [p, e.node("Sub", [g, dot])])];
+  },
+};
 
 export interface LayerNormOptions {
   eps: number;
@@ -73,7 +84,7 @@ export function layerNorm(
     denom,
   });
   const parents = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
-  return result(out, x.shape, parents, (gy) => {
+  const y = result(out, x.shape, parents, (gy) => {
     const w = weight?.data;
     // σ′ depends on x through s (the std without eps) with ∂s/∂x_j = (x_j − μ)/(k·s)
     const k = opts.form === "bert" ? cols : Math.max(cols - 1, 1);
@@ -114,7 +125,60 @@ export function layerNorm(
       addGrad(bias, gb);
     }
   });
+  return record("layer-norm", parents, y, { ...opts, weight: weight !== null, bias: bias !== null });
 }
+
+/** The pieces of LayerNorm in ONNX: x − μ, the denominator σ′ and s (the std without eps). */
+function layerNormParts(e: GraphEmitter, x: Value, op: { attrs: Record<string, unknown>; inputs: Tensor[] }) {
+  const eps = op.attrs["eps"] as number;
+  const cols = op.inputs[0]!.dim(-1);
+  const last = e.ints([-1]);
+  const xc = e.node("Sub", [x, e.node("ReduceMean", [x, last], { keepdims: 1 })]);
+  const sq = e.node("Mul", [xc, xc]);
+  if (op.attrs["form"] === "bert") {
+    const d = e.node("Sqrt", [
+      e.node("Add", [e.node("ReduceMean", [sq, last], { keepdims: 1 }), e.floats([eps])]),
+    ]);
+    return { xc, d, s: d, k: cols };
+  }
+  const k = Math.max(cols - 1, 1);
+  const s = e.node("Sqrt", [
+    e.node("Div", [e.node("ReduceSum", [sq, last], { keepdims: 1 }), e.floats([k])]),
+  ]);
+  return { xc, d: e.node("Add", [s, e.floats([eps])]), s, k };
+}
+
+/**
+ * LayerNorm in ONNX: (x − μ)/σ′ · w + b. Backward to x with g′ = g ⊙ w:
+ * (g′ − mean(g′))/σ′ − (x − μ)·Σ(g′ ⊙ (x − μ))/(k·s·σ′²), the last term dropped when the std is held
+ * constant (the LN-rule), the mean term when the mean is.
+ */
+export const layerNormEmitter: OpEmitter = {
+  forward(e, [x, ...rest], op) {
+    const { xc, d } = layerNormParts(e, x!, op);
+    let y = e.node("Div", [xc, d]);
+    let i = 0;
+    if (op.attrs["weight"]) y = e.node("Mul", [y, rest[i++]!]);
+    if (op.attrs["bias"]) y = e.node("Add", [y, rest[i]!]);
+    return y;
+  },
+  backward(e, g, [x, w], _y, op) {
+    if (op.needsGrad.slice(1).some(Boolean)) throw new Error("layerNorm: weight gradients do not compile");
+    const { xc, d, s, k } = layerNormParts(e, x!, op);
+    const last = e.ints([-1]);
+    const gw = op.attrs["weight"] ? e.node("Mul", [g, w!]) : g;
+    const centred = op.attrs["constantMean"]
+      ? gw
+      : e.node("Sub", [gw, e.node("ReduceMean", [gw, last], { keepdims: 1 })]);
+    let gx = e.node("Div", [centred, d]);
+    if (!op.attrs["constantStd"]) {
+      const dot = e.node("ReduceSum", [e.node("Mul", [gw, xc]), last], { keepdims: 1 });
+      const denom = e.node("Mul", [e.node("Mul", [s, e.node("Mul", [d, d])]), e.floats([k])]);
+      gx = e.node("Sub", [gx, e.node("Mul", [xc, e.node("Div", [dot, denom])])]);
+    }
+    return [gx];
+  },
+};
 
 /** Inverted dropout: zero each value with probability p and scale the rest by 1/(1−p). Identity when p = 0. */
 export function dropout(x: Tensor, p: number, rng: Random): Tensor {

@@ -1,6 +1,7 @@
 /** Shape ops: reshape, permute/transpose, slice, gather (embedding lookup), concat. */
 import { XaitError } from "../../errors.js";
 import { addGrad, allocate, result, shapeString, sizeOf, Tensor } from "../tensor.js";
+import { record, type OpEmitter } from "../trace.js";
 
 /** The same values with another shape (one dimension may be −1). */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
@@ -9,8 +10,27 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   if (free >= 0) s[free] = x.size / sizeOf(s.filter((_, i) => i !== free));
   if (sizeOf(s) !== x.size || s.some((d) => !Number.isInteger(d) || d < 0))
     throw new XaitError(`reshape: cannot view ${shapeString(x.shape)} as ${shapeString(shape)}`);
-  return result(x.data, s, [x], (g) => addGrad(x, g, true));
+  return record(
+    "reshape",
+    [x],
+    result(x.data, s, [x], (g) => addGrad(x, g, true)),
+  );
 }
+
+/**
+ * Reshape in ONNX with the batch and sequence dimensions kept dynamic: the leading dimensions the
+ * input and output share are copied (0), the rest are the fixed sizes of the probe.
+ */
+export const reshapeEmitter: OpEmitter = {
+  forward(e, [x], op) {
+    const from = op.inputs[0]!.shape;
+    const to = op.output.shape;
+    let k = 0;
+    while (k < from.length && k < to.length && from[k] === to[k]) k++;
+    return e.node("Reshape", [x!, e.ints(to.map((d, i) => (i < k ? 0 : d)))]);
+  },
+  backward: (e, g, [x]) => [e.node("Reshape", [g, e.node("Shape", [x!])])],
+};
 
 function normAxis(axis: number, rank: number, op: string, shape: readonly number[]): number {
   const a = axis < 0 ? rank + axis : axis;
@@ -43,7 +63,7 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
     const dst = r * run;
     for (let j = 0; j < run; j++) out[dst + j] = xd[src + j]!;
   }
-  return result(out, shape, [x], (g) => {
+  const y = result(out, shape, [x], (g) => {
     const gx = allocate(x.dtype, x.size);
     for (let r = 0; r < index.length; r++) {
       const src = index[r]!;
@@ -52,7 +72,17 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
     }
     addGrad(x, gx);
   });
+  return record("permute", [x], y, { perm: [...perm] });
 }
+
+export const permuteEmitter: OpEmitter = {
+  forward: (e, [x], op) => e.node("Transpose", [x!], { perm: op.attrs["perm"] as number[] }),
+  backward(e, g, _in, _y, op) {
+    const perm = op.attrs["perm"] as number[];
+    const inverse = perm.map((_, i) => perm.indexOf(i));
+    return [e.node("Transpose", [g], { perm: inverse })];
+  },
+};
 
 /** Swap two dimensions. */
 export function transpose(x: Tensor, d0: number, d1: number): Tensor {
@@ -110,13 +140,30 @@ export function slice(x: Tensor, axis: number, start: number, end: number): Tens
   const out = allocate(x.dtype, outer * block);
   for (let o = 0; o < outer; o++)
     out.set(x.data.subarray(o * len * inner + start * inner, o * len * inner + end * inner), o * block);
-  return result(out, shape, [x], (g) => {
+  const y = result(out, shape, [x], (g) => {
     const gx = allocate(x.dtype, x.size);
     for (let o = 0; o < outer; o++)
       gx.set(g.subarray(o * block, (o + 1) * block), o * len * inner + start * inner);
     addGrad(x, gx);
   });
+  return record("slice", [x], y, { axis: a, start, end, len });
 }
+
+/** Slice in ONNX; backward pads the gradient with zeros (the sliced axis must be a fixed one). */
+export const sliceEmitter: OpEmitter = {
+  forward(e, [x], op) {
+    const { axis, start, end } = op.attrs as { axis: number; start: number; end: number };
+    return e.node("Slice", [x!, e.ints([start]), e.ints([end]), e.ints([axis])]);
+  },
+  backward(e, g, _in, _y, op) {
+    const { axis, start, end, len } = op.attrs as { axis: number; start: number; end: number; len: number };
+    const rank = op.output.rank;
+    const pads = new Array<number>(2 * rank).fill(0);
+    pads[axis] = start;
+    pads[rank + axis] = len - end;
+    return [e.node("Pad", [g, e.ints(pads)])];
+  },
+};
 
 /**
  * Rows of a table: out[..., :] = table[ids[...], :] — the embedding lookup. The gradient scatters
@@ -135,7 +182,7 @@ export function gather(table: Tensor, ids: ArrayLike<number>, idsShape: readonly
       throw new XaitError(`gather: id ${id} out of range for a table of ${rows} rows`);
     out.set(table.data.subarray(id * dim, (id + 1) * dim), i * dim);
   }
-  return result(out, [...idsShape, dim], [table], (g) => {
+  const y = result(out, [...idsShape, dim], [table], (g) => {
     const gt = allocate(table.dtype, table.size);
     for (let i = 0; i < n; i++) {
       const o = ids[i]! * dim;
@@ -143,7 +190,13 @@ export function gather(table: Tensor, ids: ArrayLike<number>, idsShape: readonly
     }
     addGrad(table, gt);
   });
+  return record("gather", [table], y, { ids });
 }
+
+/** The embedding lookup in ONNX: the ids are a batch-dependent value (token, type or position ids). */
+export const gatherEmitter: OpEmitter = {
+  forward: (e, [table], op) => e.node("Gather", [table!, e.symbol(op.attrs["ids"] as object)], { axis: 0 }),
+};
 
 /** Join tensors along `axis`; all other dimensions must agree. */
 export function concat(xs: Tensor[], axis: number): Tensor {

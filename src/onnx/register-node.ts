@@ -1,0 +1,47 @@
+/**
+ * Choosing the native accelerator in Node (XAIT_BACKEND=native|wasm|js; default: native when
+ * onnxruntime-node is installed and works, else wasm without a word). A broken or mismatched
+ * onnxruntime-node falls back with one warning; XAIT_BACKEND=native without it is an error that
+ * says how to install it.
+ */
+import { XaitError } from "../errors.js";
+import { getAccelerator, setAccelerator } from "../models/index.js";
+import { loadOrt, NativeAccelerator, OrtUnavailable } from "./native-node.js";
+
+export interface NativeSetup {
+  threads?: number;
+  /** One-line warnings (default: stderr). */
+  warn?: (message: string) => void;
+  /** Overrides XAIT_BACKEND. */
+  backend?: string;
+}
+
+/** Install the native accelerator when chosen and available; returns it or null (engine only). */
+export function setupNative(opts: NativeSetup = {}): NativeAccelerator | null {
+  const warn = opts.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
+  const choice = opts.backend ?? process.env["XAIT_BACKEND"] ?? "";
+  setAccelerator(null);
+  if (choice === "js" || choice === "wasm") return null;
+  const explicit = choice === "native";
+  let acc: NativeAccelerator;
+  try {
+    acc = new NativeAccelerator(loadOrt(), {
+      ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+      onNotCompilable: (what, why) => {
+        if (explicit) warn(`${what} does not compile to an ONNX graph (${why}); it runs on wasm`);
+      },
+    });
+  } catch (e) {
+    if (!(e instanceof OrtUnavailable)) throw e;
+    if (explicit) throw new XaitError(`XAIT_BACKEND=native: ${e.message}`);
+    if (!e.missing) warn(`${e.message}; using wasm`);
+    return null;
+  }
+  setAccelerator(acc);
+  return acc;
+}
+
+/** The name of the backend that runs explanations: native, or the kernel backend's. */
+export function runningBackend(kernels: string): string {
+  return getAccelerator()?.name ?? kernels;
+}
