@@ -15,7 +15,7 @@ import { chooseColorMode, renderTerminal } from "../report/terminal.js";
 import { renderHtml } from "../report/html.js";
 import { explanationJSON, generationJSON } from "../report/json.js";
 import { backendInfo, initBackend } from "../tensor/backends.js";
-import { setupNative } from "../onnx/register-node.js";
+import { setupNative, warnNotCompiled } from "../onnx/register-node.js";
 import { registerCommand } from "./commands.js";
 import { checkOutputFile, DEFAULT_MODEL, modelDir, readStdinLines, writeFileAtomic } from "./io.js";
 import { flagHelp, GAMMA_FLAG, parseFlags, STEPS_FLAG, THREADS_FLAG, type FlagTable } from "./flags.js";
@@ -111,6 +111,7 @@ async function run(argv: string[]): Promise<number> {
         : `backend: ${info.name} (${info.threads} threads)\n`,
     );
   }
+  warnNotCompiled(methods, warn, backendInfo().name);
   const model = loadModel(dir);
   const target =
     values.target === undefined

@@ -41,6 +41,23 @@ export function setupNative(opts: NativeSetup = {}): NativeAccelerator | null {
   return acc;
 }
 
+/** The methods that compile to one graph (rule-set methods; the others run on the engine). */
+export const COMPILED_METHODS: readonly string[] = ["lrp", "lrp-ah", "attnlrp", "gi", "saliency"];
+
+/** Under XAIT_BACKEND=native: one line naming the chosen methods that do not compile. */
+export function warnNotCompiled(
+  methods: readonly string[],
+  warn: (m: string) => void,
+  kernels = "wasm",
+): void {
+  if (!getAccelerator() || process.env["XAIT_BACKEND"] !== "native") return;
+  const rest = methods.filter((m) => !COMPILED_METHODS.includes(m));
+  if (rest.length)
+    warn(
+      `${rest.join(", ")} ${rest.length === 1 ? "does" : "do"} not compile to an ONNX graph; ${rest.length === 1 ? "it runs" : "they run"} on ${kernels}`,
+    );
+}
+
 /** The name of the backend that runs explanations: native, or the kernel backend's. */
 export function runningBackend(kernels: string): string {
   return getAccelerator()?.name ?? kernels;
