@@ -8,7 +8,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from "node:fs";
+import { mkdtempSync, writeFileSync, mkdirSync, rmSync, readdirSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { spawnSync } from "node:child_process";
 import { getMethod, type BatchInput, type MethodOutput } from "../src/explain/index.js";
@@ -270,3 +271,61 @@ test("XAIT_BACKEND=native: methods that do not compile say so in one line and ru
   const out = JSON.parse(r.stdout);
   assert.ok(out.explanations.lrp && out.explanations.occlusion);
 });
+
+test(
+  "xait export writes a graph that onnxruntime runs to the same relevance as explain",
+  { skip },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), "xait-export-"));
+    try {
+      const file = join(dir, "explain.onnx");
+      let r = cli(["export", "--method", "lrp", "--out", file], {});
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(
+        r.stderr,
+        /^wrote .*explain\.onnx .*inputs input_ids, attention_mask, token_type_ids, seed; outputs logits, relevance, block_relevance\n$/,
+      );
+      assert.equal(readdirSync(dir).length, 1); // no temporary file left
+      r = cli(["explain", "--json", "--method", "lrp", "a gripping, funny and moving film"], {
+        XAIT_BACKEND: "wasm",
+      });
+      assert.equal(r.code, 0, r.stderr);
+      const want = JSON.parse(r.stdout);
+      // the exported file through onnxruntime-node's public API
+      const require = createRequire(import.meta.url);
+      const ortApi = require("onnxruntime-node") as {
+        InferenceSession: {
+          create(path: string): Promise<{ run(f: object): Promise<Record<string, { data: Float32Array }>> }>;
+        };
+        Tensor: new (type: string, data: unknown, dims: number[]) => unknown;
+      };
+      const session = await ortApi.InferenceSession.create(file);
+      const n = want.ids.length;
+      const i64 = (a: number[]) => new ortApi.Tensor("int64", BigInt64Array.from(a.map(BigInt)), [1, n]);
+      const seed = new Float32Array(2);
+      seed[want.target] = 1;
+      const out = await session.run({
+        input_ids: i64(want.ids),
+        attention_mask: i64(want.ids.map(() => 1)),
+        token_type_ids: i64(want.ids.map(() => 0)),
+        seed: new ortApi.Tensor("float32", seed, [1, 2]),
+      });
+      assert.ok(relError(out["relevance"]!.data, want.explanations.lrp.attributions) <= 1e-4);
+      assert.ok(relError(out["logits"]!.data, want.logits) <= 1e-4);
+      // bad flags: one line each, exit code 2
+      for (const args of [
+        ["export", "--method", "lrp"],
+        ["export", "--method", "occlusion", "--out", file],
+        ["export", "--method", "forward", "--gamma", "0.5", "--out", file],
+        ["export", "--out", dir + "/"],
+      ]) {
+        const b = cli(args, {});
+        assert.equal(b.code, 2, args.join(" "));
+        assert.equal(b.stderr.trim().split("\n").length, 1, b.stderr);
+        assert.match(b.stderr, /^error: /);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

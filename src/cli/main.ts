@@ -8,6 +8,7 @@ import "./train.js";
 import "./bench.js";
 import "./evaluate.js";
 import "./serve.js";
+import "./export.js";
 
 const USAGE = `xait ${VERSION} — explain what Transformer models base their predictions on
 
@@ -22,7 +23,7 @@ Options:
 
 Environment:
   XAIT_DATA      folder of the shared datasets (default ../shared/data)
-  XAIT_BACKEND   js | wasm — the kernel backend
+  XAIT_BACKEND   native | wasm | js — native: compiled graphs in onnxruntime-node (default when installed)
   XAIT_THREADS   number of worker threads for the wasm backend
   XAIT_DEBUG=1   print stack traces on errors
 
