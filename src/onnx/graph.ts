@@ -38,10 +38,17 @@ export class GraphBuilder implements GraphEmitter {
     this.outputs.push(proto.valueInfo(name, proto.DataType.FLOAT, dims));
   }
 
-  node(op: string, inputs: Value[], attrs?: Record<string, AttrValue>): Value {
+  node(op: string, inputs: Value[], attrs?: Record<string, AttrValue>, domain?: string): Value {
     const out = this.fresh(op.toLowerCase());
     this.nodes.push(
-      proto.node({ op, inputs, outputs: [out], name: out, ...(attrs ? { attributes: attrs } : {}) }),
+      proto.node({
+        op,
+        inputs,
+        outputs: [out],
+        name: out,
+        ...(attrs ? { attributes: attrs } : {}),
+        ...(domain ? { domain } : {}),
+      }),
     );
     return out;
   }

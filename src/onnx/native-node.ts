@@ -16,7 +16,7 @@ import type {
 import { compileGraph, NotCompilable, type CompiledGraph, type GraphKind } from "./compile.js";
 
 /** The one command that adds the accelerator. */
-export const INSTALL_HINT = "npm install --no-save onnxruntime-node@1.31.1";
+export const INSTALL_HINT = "ONNXRUNTIME_NODE_INSTALL=skip npm install --no-save onnxruntime-node@1.31.1";
 
 interface OrtTensor {
   data: Float32Array;
@@ -67,7 +67,9 @@ export function loadOrt(specifier = process.env["XAIT_ORT_MODULE"] || "onnxrunti
     const minor = Number(version.split(".")[1]);
     if (!(major === 1 && minor >= 20))
       throw new Error(`version ${version} is not supported (xait wants 1.20 or later; ${INSTALL_HINT})`);
-    const ort = require(dir) as { Tensor?: OrtRuntime["Tensor"] };
+    const ort = require(dir) as { Tensor?: OrtRuntime["Tensor"]; env?: { logLevel?: string } };
+    // onnxruntime's own warnings (e.g. about constants it folds away) would break one-line stderr
+    if (ort.env) ort.env.logLevel = "error";
     const b = require(join(dir, "dist", "binding.js")) as {
       binding?: OrtRuntime["binding"];
       initOrt?: () => void;
@@ -84,6 +86,8 @@ export function loadOrt(specifier = process.env["XAIT_ORT_MODULE"] || "onnxrunti
 
 export interface NativeOptions {
   threads?: number;
+  /** Prepack the weights (faster products, a second copy of the weights); default XAIT_NATIVE_PREPACK=1. */
+  prepack?: boolean;
   /** Called once per graph that does not compile (the method then runs on the engine). */
   onNotCompilable?: (what: string, why: string) => void;
 }
@@ -101,6 +105,7 @@ function graphKey(what: GraphKind): string {
 export class NativeAccelerator implements Accelerator {
   readonly name = "native";
   readonly threads: number;
+  readonly prepack: boolean;
   private readonly sessions = new WeakMap<TransformerModel, Map<string, CachedSession | string>>();
 
   constructor(
@@ -108,6 +113,7 @@ export class NativeAccelerator implements Accelerator {
     private readonly options: NativeOptions = {},
   ) {
     this.threads = options.threads ?? 2;
+    this.prepack = options.prepack ?? process.env["XAIT_NATIVE_PREPACK"] === "1";
   }
 
   /** The session of a graph, made on first use; a string says why there is none. */
@@ -141,6 +147,10 @@ export class NativeAccelerator implements Accelerator {
         graphOptimizationLevel: "all",
         executionMode: "sequential",
         executionProviders: [{ name: "cpu" }],
+        logSeverityLevel: 3,
+        // prepacked weights are a second copy of every weight per session; without them the
+        // products pack on the fly (a few per cent slower, half the memory) — XAIT_NATIVE_PREPACK=1
+        ...(this.prepack ? {} : { extra: { session: { disable_prepacking: "1" } } }),
       })
       .catch((e: unknown) => {
         failure = e;

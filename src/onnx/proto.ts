@@ -108,6 +108,8 @@ export interface NodeSpec {
   outputs: string[];
   name: string;
   attributes?: Record<string, AttributeValue>;
+  /** Operator domain ("" = ONNX; "com.microsoft" = onnxruntime's contrib ops). */
+  domain?: string;
 }
 
 /** NodeProto. An empty input name is an omitted optional input. */
@@ -117,6 +119,7 @@ export function node(spec: NodeSpec): Message {
   for (const o of spec.outputs) m.string(2, o);
   m.string(3, spec.name).string(4, spec.op);
   for (const [k, v] of Object.entries(spec.attributes ?? {})) m.message(5, attribute(k, v));
+  if (spec.domain) m.string(7, spec.domain);
   return m;
 }
 
@@ -181,11 +184,13 @@ export const OPSET = 18;
 /** ModelProto around a graph. */
 export function model(g: Message, producer: string, version: string): Uint8Array {
   const opset = new Message().string(1, "").int(2, OPSET);
+  const contrib = new Message().string(1, "com.microsoft").int(2, 1);
   return new Message()
     .int(1, IR_VERSION)
     .string(2, producer)
     .string(3, version)
     .message(7, g)
     .message(8, opset)
+    .message(8, contrib)
     .finish();
 }

@@ -16,17 +16,23 @@ export interface NativeSetup {
   backend?: string;
 }
 
-/** Install the native accelerator when chosen and available; returns it or null (engine only). */
+/**
+ * Install the native accelerator when chosen and available; returns it or null (engine only). Its
+ * graphs are compiled once per model and hold the weights as they were: do not train a model
+ * while it is installed.
+ */
 export function setupNative(opts: NativeSetup = {}): NativeAccelerator | null {
   const warn = opts.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
   const choice = opts.backend ?? process.env["XAIT_BACKEND"] ?? "";
+  const envThreads = Number(process.env["XAIT_THREADS"]);
+  const threads = opts.threads ?? (Number.isInteger(envThreads) && envThreads >= 1 ? envThreads : undefined);
   setAccelerator(null);
   if (choice === "js" || choice === "wasm") return null;
   const explicit = choice === "native";
   let acc: NativeAccelerator;
   try {
     acc = new NativeAccelerator(loadOrt(), {
-      ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+      ...(threads !== undefined ? { threads } : {}),
       onNotCompilable: (what, why) => {
         if (explicit) warn(`${what} does not compile to an ONNX graph (${why}); it runs on wasm`);
       },

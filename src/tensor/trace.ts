@@ -82,8 +82,8 @@ export type AttrValue = number | string | number[] | { floats: number[] } | { fl
  * dynamic in the graph, so emitters read only the other dimensions as constants.
  */
 export interface GraphEmitter {
-  /** A node with one output; returns its name. */
-  node(op: string, inputs: Value[], attrs?: Record<string, AttrValue>): Value;
+  /** A node with one output; returns its name. `domain` "com.microsoft": an onnxruntime contrib op. */
+  node(op: string, inputs: Value[], attrs?: Record<string, AttrValue>, domain?: string): Value;
   /** A float32 constant (an initializer); float64 when `double`. */
   floats(values: ArrayLike<number>, dims?: readonly number[], double?: boolean): Value;
   /** An int64 constant. */

@@ -283,10 +283,13 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   return record("linear", parents, y);
 }
 
-/** y = x·Wᵀ + b in ONNX (Wᵀ of a weight initializer is folded by the runtime); backward g·W to x only. */
+/**
+ * y = x·Wᵀ + b in ONNX: onnxruntime's FusedMatMul with transB reads the [out, in] weight as it is,
+ * so forward (x·Wᵀ) and backward (g·W) share one initializer. Backward g·W to x only.
+ */
 export const linearEmitter: OpEmitter = {
   forward(e, [x, w, b]) {
-    const y = e.node("MatMul", [x!, e.node("Transpose", [w!], { perm: [1, 0] })]);
+    const y = e.node("FusedMatMul", [x!, w!], { transB: 1, alpha: { float: 1 } }, "com.microsoft");
     return b ? e.node("Add", [y, b]) : y;
   },
   backward(e, g, [, w], _y, op) {
