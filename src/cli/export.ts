@@ -33,9 +33,10 @@ export const EXPORT_FLAGS = {
 
 const HELP = `Usage: xait export --out FILE [--model DIR] [--method M] [--rule SITE=RULE] [--gamma G]
 
-Compile an explanation method (or the plain forward pass) of a model to one ONNX graph (opset 18,
-float32, weights as initializers) and write it to FILE. Any onnxruntime binding runs it with one
-call per batch; rows are padded on the right.
+Compile an explanation method (or the plain forward pass) of a model to one ONNX graph (opset 18
+and onnxruntime's FusedMatMul, float32, weights as initializers) and write it to FILE. Any
+onnxruntime binding (Python, C/C++, C#, Java, JavaScript) runs it with one call per batch; rows are
+padded on the right.
 
 Inputs (int64 [batch, sequence] unless noted; batch and sequence are dynamic):
   input_ids        token ids, padded with the model's pad id
