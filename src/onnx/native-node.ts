@@ -150,7 +150,14 @@ export class NativeAccelerator implements Accelerator {
         logSeverityLevel: 3,
         // prepacked weights are a second copy of every weight per session; without them the
         // products pack on the fly (a few per cent slower, half the memory) — XAIT_NATIVE_PREPACK=1
-        ...(this.prepack ? {} : { extra: { session: { disable_prepacking: "1" } } }),
+        // threads that spin while waiting for work steal the CPU on a shared machine (measured
+        // 10–20 % slower with training jobs beside it) — XAIT_NATIVE_SPIN=1 lets them spin
+        extra: {
+          session: {
+            ...(this.prepack ? {} : { disable_prepacking: "1" }),
+            intra_op: { allow_spinning: process.env["XAIT_NATIVE_SPIN"] === "1" ? "1" : "0" },
+          },
+        },
       })
       .catch((e: unknown) => {
         failure = e;
