@@ -30,6 +30,9 @@ const SPECIAL_NAMES: Record<keyof SpecialTokens, string[]> = {
   eos: ["</s>", "<|endoftext|>", "<|end_of_text|>", "<|im_end|>", "<|eot_id|>"],
 };
 
+/** Largest vocabulary id + 1 a tokenizer.json may use (real vocabularies stay far below). */
+const MAX_VOCAB_ID = 2 ** 24;
+
 /** Loads a tokenizer.json text. */
 export function tokenizerFromJSON(json: string, fileName = "tokenizer.json"): Tokenizer {
   const parsed = parseJsonText(json, fileName);
@@ -101,9 +104,10 @@ function checkModelSection(model: Record<string, unknown>, fileName: string): vo
   const entries = Object.entries(vocab as Record<string, unknown>);
   if (entries.length === 0) fail(`"model.vocab" is empty`);
   for (const [token, id] of entries) {
-    if (!Number.isSafeInteger(id) || (id as number) < 0 || (id as number) >= 2 ** 31)
+    // ids far beyond any real vocabulary make the library allocate tables of that size (a hang)
+    if (!Number.isSafeInteger(id) || (id as number) < 0 || (id as number) >= MAX_VOCAB_ID)
       fail(
-        `"model.vocab" gives token ${oneLine(JSON.stringify(token), 40)} the id ${oneLine(JSON.stringify(id) ?? "undefined", 40)}, expected an integer from 0`,
+        `"model.vocab" gives token ${oneLine(JSON.stringify(token), 40)} the id ${oneLine(JSON.stringify(id) ?? "undefined", 40)}, expected an integer from 0 to ${MAX_VOCAB_ID - 1}`,
       );
   }
   for (const key of ["unk_token", "continuing_subword_prefix", "end_of_word_suffix"]) {
