@@ -110,7 +110,7 @@ const results: string[] = [];
 
 function family(name: string, make: () => TransformerModel, lengths: number[], methods = COMPILED) {
   test(`native agrees with the tape: ${name}`, { skip }, () => {
-    const acc = new NativeAccelerator(ort!, { threads: 2 });
+    const acc = new NativeAccelerator(ort!, { threads: 2, minForwardTokens: 0 });
     const model = make();
     for (const lens of [lengths, [lengths[0]!]]) {
       const batch = rowsBatch(model, lens);
@@ -169,7 +169,7 @@ test("agreement numbers", { skip }, () => {
 });
 
 test("methods that do not compile keep the engine's path and give the same scores", { skip }, () => {
-  const acc = new NativeAccelerator(ort!, { threads: 2 });
+  const acc = new NativeAccelerator(ort!, { threads: 2, minForwardTokens: 0 });
   const model = tinyModel("bert", 5);
   const batch = rowsBatch(model, [6]);
   for (const method of ["ig", "occlusion", "attention-flow", "rollout"]) {

@@ -88,6 +88,8 @@ export interface NativeOptions {
   threads?: number;
   /** Prepack the weights (faster products, a second copy of the weights); default XAIT_NATIVE_PREPACK=1. */
   prepack?: boolean;
+  /** Smallest batch (rows × tokens) that compiles the forward graph (default MIN_FORWARD_TOKENS). */
+  minForwardTokens?: number;
   /** Called once per graph that does not compile (the method then runs on the engine). */
   onNotCompilable?: (what: string, why: string) => void;
 }
@@ -96,6 +98,9 @@ interface CachedSession {
   session: OrtSession;
   graph: CompiledGraph;
 }
+
+/** Tokens in a batch from which inference compiles its graph (smaller batches stay on the engine). */
+export const MIN_FORWARD_TOKENS = 256;
 
 function graphKey(what: GraphKind): string {
   return what.kind === "forward" ? "forward" : `${what.reading}:${JSON.stringify(what.rules)}`;
@@ -209,7 +214,14 @@ export class NativeAccelerator implements Accelerator {
     };
   }
 
+  /**
+   * Logits by the compiled forward pass. A small batch before the forward graph exists stays on the
+   * engine: compiling and loading a graph costs more than a few hundred tokens of inference (the
+   * first prediction of `explain` on one sentence).
+   */
   forward(model: TransformerModel, batch: Batch): Float32Array | null {
+    const have = this.sessions.get(model)?.has(graphKey({ kind: "forward" }));
+    if (!have && batch.batch * batch.seq < (this.options.minForwardTokens ?? MIN_FORWARD_TOKENS)) return null;
     const s = this.session(model, { kind: "forward" });
     if (typeof s === "string") return null;
     return s.session.run(this.feeds(batch), { logits: null }, {})["logits"]!.data;
