@@ -104,7 +104,7 @@ export const THREADS_FLAG = {
   integer: true,
   min: 1,
   max: Math.max(64, cpus().length),
-  help: "worker threads of the wasm backend (default: all cores; XAIT_BACKEND=js for the\nreference backend)",
+  help: "threads of the wasm backend (default: all cores) and of the native one (default 2;\nXAIT_BACKEND=js for the reference backend)",
 } as const satisfies NumberFlag;
 
 export const GAMMA_FLAG = {
