@@ -303,7 +303,7 @@ export async function benchBackend(
     let model = models.get(spec.model);
     if (!model) {
       models.clear(); // one model alive at a time
-      model = spec.model();
+      model = spec.model().makeResident();
       models.set(spec.model, model);
     }
     const row = measureRow(model, spec, plan.reps);

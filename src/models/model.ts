@@ -5,7 +5,7 @@
  * backward pass.
  */
 import { XaitError } from "../errors.js";
-import { Random, Tensor, add, gather, noGrad, rowsAt } from "../tensor/index.js";
+import { Random, Tensor, add, gather, makeResident, noGrad, rowsAt } from "../tensor/index.js";
 import type { Architecture, Capabilities, HeadSpec } from "./architecture.js";
 import { parameterSpecs } from "./architecture.js";
 import {
@@ -86,6 +86,16 @@ export class TransformerModel {
       params.set(spec.name, t);
     }
     return new TransformerModel(config, params, tokenizer);
+  }
+
+  /**
+   * Move every weight into the active backend's own memory (see `residentArray`), where its kernels
+   * read them in place; weights there already, and backends without such memory, are left alone.
+   * Loading a folder puts weights there directly; this is for models built in memory.
+   */
+  makeResident(): this {
+    for (const [name, t] of this.params) this.params.set(name, makeResident(t));
+    return this;
   }
 
   get capabilities(): Capabilities {

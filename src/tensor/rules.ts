@@ -28,10 +28,7 @@ export function identityRule(z: Tensor, act: (t: Tensor) => Tensor, ratioAtZero:
   const y = noGrad(() => act(z));
   return result(y.data, z.shape, [z], (g) => {
     const gz = allocate(z.dtype, g.length);
-    for (let i = 0; i < g.length; i++) {
-      const zi = z.data[i]!;
-      gz[i] = g[i]! * (zi === 0 ? ratioAtZero : y.data[i]! / zi);
-    }
+    kernelsFor(z.data, y.data, g, gz).identityBackward(z.data, y.data, g, gz, ratioAtZero);
     addGrad(z, gz);
   });
 }

@@ -1,6 +1,19 @@
 // Row-wise kernels: softmax, its backward, layer norm. Chunk c of C is the c-th of C contiguous shares
 // of rows. Sums run in float64 (as in the reference), so only the final rounding differs.
-import { E_COLS, E_LEN, E_OUT, E_X, E_Y, L_BIAS, L_DENOM, L_EPS, L_FORM, L_MEAN, L_WEIGHT } from "../layout";
+import {
+  E_COLS,
+  E_LEN,
+  E_OUT,
+  E_X,
+  E_Y,
+  L_BIAS,
+  L_DENOM,
+  L_EPS,
+  L_FLAGS,
+  L_FORM,
+  L_MEAN,
+  L_WEIGHT,
+} from "../layout";
 import { expDiff } from "./math";
 import {
   field,
@@ -181,6 +194,86 @@ export function layerNorm(desc: usize, chunk: i32, chunks: i32): void {
         lo = f64x2.add(lo, low64(b));
         hi = f64x2.add(hi, high64(b));
       }
+      const y = pack32(lo, hi);
+      if (count == 4) v128.store(or + o, y);
+      else storePartial(or + o, y, count);
+    }
+  }
+}
+
+/**
+ * Layer norm's input gradient per row, in float64 like the reference: with g = gy ⊙ weight,
+ * gx = (g − mean(g))/d − (x − μ)·Σ g(x − μ)/(k·s·d²), d the denominator, s the std without eps,
+ * k = cols ("bert") or cols − 1 ("paper"); flags drop the mean term and the std term.
+ */
+export function layerNormBackward(desc: usize, chunk: i32, chunks: i32): void {
+  const x = pointer(desc, E_X);
+  const gy = pointer(desc, E_Y);
+  const gx = pointer(desc, E_OUT);
+  const rows = field(desc, E_LEN);
+  const cols = field(desc, E_COLS);
+  const weight = pointer(desc, L_WEIGHT);
+  const mean = pointer(desc, L_MEAN);
+  const denomIn = pointer(desc, L_DENOM);
+  const paper = field(desc, L_FORM) != 0;
+  const eps = field64(desc, L_EPS);
+  const flags = field(desc, L_FLAGS);
+  const constantStd = (flags & 1) != 0;
+  const constantMean = (flags & 2) != 0;
+  const k = paper ? <f64>max(cols - 1, 1) : <f64>cols;
+  const n4 = cols & ~3;
+  const rowBytes = <usize>cols << 2;
+  const one = f32x4.splat(1);
+  const last = shareEnd(rows, chunk, chunks, 1);
+  for (let r = shareStart(rows, chunk, chunks, 1); r < last; r++) {
+    const xr = x + <usize>r * rowBytes;
+    const gr = gy + <usize>r * rowBytes;
+    const or = gx + <usize>r * rowBytes;
+    const mu = <f64>load<f32>(mean + (<usize>r << 2));
+    const d = <f64>load<f32>(denomIn + (<usize>r << 2));
+    const s = paper ? d - eps : d;
+    const m = f64x2.splat(mu);
+    let sm0 = f64x2.splat(0);
+    let sm1 = f64x2.splat(0);
+    let sd0 = f64x2.splat(0);
+    let sd1 = f64x2.splat(0);
+    for (let j = 0; j < n4; j += 4) {
+      const o = <usize>j << 2;
+      const w = weight ? v128.load(weight + o) : one;
+      const gv = v128.load(gr + o);
+      const xv = v128.load(xr + o);
+      const g0 = f64x2.mul(low64(gv), low64(w));
+      const g1 = f64x2.mul(high64(gv), high64(w));
+      sm0 = f64x2.add(sm0, g0);
+      sm1 = f64x2.add(sm1, g1);
+      sd0 = f64x2.add(sd0, f64x2.mul(g0, f64x2.sub(low64(xv), m)));
+      sd1 = f64x2.add(sd1, f64x2.mul(g1, f64x2.sub(high64(xv), m)));
+    }
+    let gSum = sum64(f64x2.add(sm0, sm1));
+    let gDot = sum64(f64x2.add(sd0, sd1));
+    for (let j = n4; j < cols; j++) {
+      const o = <usize>j << 2;
+      const g = <f64>load<f32>(gr + o) * (weight ? <f64>load<f32>(weight + o) : 1.0);
+      gSum += g;
+      gDot += g * (<f64>load<f32>(xr + o) - mu);
+    }
+    const meanTerm = f64x2.splat(constantMean ? 0 : gSum / <f64>cols);
+    const stdCoef = f64x2.splat(constantStd || s == 0 ? 0 : gDot / (k * s * d * d));
+    const dv = f64x2.splat(d);
+    for (let j = 0; j < cols; j += 4) {
+      const o = <usize>j << 2;
+      const count = min(4, cols - j);
+      const w = weight ? (count == 4 ? v128.load(weight + o) : loadPartial(weight + o, count, 0)) : one;
+      const gv = count == 4 ? v128.load(gr + o) : loadPartial(gr + o, count, 0);
+      const xv = count == 4 ? v128.load(xr + o) : loadPartial(xr + o, count, 0);
+      const lo = f64x2.sub(
+        f64x2.div(f64x2.sub(f64x2.mul(low64(gv), low64(w)), meanTerm), dv),
+        f64x2.mul(f64x2.sub(low64(xv), m), stdCoef),
+      );
+      const hi = f64x2.sub(
+        f64x2.div(f64x2.sub(f64x2.mul(high64(gv), high64(w)), meanTerm), dv),
+        f64x2.mul(f64x2.sub(high64(xv), m), stdCoef),
+      );
       const y = pack32(lo, hi);
       if (count == 4) v128.store(or + o, y);
       else storePartial(or + o, y, count);
