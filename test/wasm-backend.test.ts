@@ -98,7 +98,10 @@ interface GemmCase {
 function residentCopy(backend: Backend, x: Float32Array): Float32Array {
   const r = backend.allocate?.(x.length) ?? null;
   assert.ok(r, "the backend hands out resident arrays");
-  assert.ok(r.every((v) => v === 0), "a resident array starts zeroed");
+  assert.ok(
+    r.every((v) => v === 0),
+    "a resident array starts zeroed",
+  );
   r.set(x);
   return r;
 }
@@ -325,6 +328,41 @@ for (const [label, backend] of teams) {
                 const what = `layerNormBackward ${form} ${rows}×${cols}${affine ? " affine" : ""} std ${constantStd} mean ${constantMean}`;
                 assertElementwise(run(backend()), run(jsBackend), what);
               }
+    });
+
+    test("RMS norm and its backward: weight or none, scale held constant or not", () => {
+      const next = rng(29);
+      for (const rows of [1, 3, 17])
+        for (const cols of [...ODD, 768])
+          for (const affine of [false, true]) {
+            const x = randomArray(rows * cols, next, 2, 0.5);
+            if (rows === 3) x.fill(0, cols, 2 * cols); // an all-zero row: r = 1/√eps
+            const weight = affine ? randomArray(cols, next) : null;
+            const forward = (b: Backend) => {
+              const out = new Float32Array(rows * cols);
+              const scale = new Float64Array(rows);
+              b.rmsNorm({ x, out, rows, cols, eps: 1e-6, weight, scale });
+              return { out, scale };
+            };
+            const want = forward(jsBackend);
+            const got = forward(backend());
+            const what = `rmsNorm ${rows}×${cols}${affine ? " affine" : ""}`;
+            assertElementwise(got.out, want.out, what);
+            assertElementwise(got.scale, want.scale, `${what} scale`, 1e-12);
+            const gy = randomArray(rows * cols, next, 2);
+            for (const constantScale of [false, true]) {
+              const backward = (b: Backend) => {
+                const gx = new Float32Array(rows * cols);
+                b.rmsNormBackward({ x, gy, gx, rows, cols, weight, scale: want.scale, constantScale });
+                return gx;
+              };
+              assertElementwise(
+                backward(backend()),
+                backward(jsBackend),
+                `${what} backward ${constantScale}`,
+              );
+            }
+          }
     });
 
     test("identity-rule backward: g·y/z, and g·atZero where z = 0", () => {

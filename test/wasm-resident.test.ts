@@ -155,6 +155,8 @@ describe("explanations with resident weights", () => {
     // a model loaded on a backend that was later replaced keeps working (its arrays are copied)
     await initBackend({ backend: "wasm", threads: 1 });
     const again = explain(moved, "good movie !", { methods: ["lrp"] });
-    assert.ok(relDiff(again.explanations["lrp"]!.attributions, before.explanations["lrp"]!.attributions) < 1e-5);
+    assert.ok(
+      relDiff(again.explanations["lrp"]!.attributions, before.explanations["lrp"]!.attributions) < 1e-5,
+    );
   });
 });

@@ -77,6 +77,32 @@ export interface LayerNormBackwardArgs {
   constantMean: boolean;
 }
 
+export interface RmsNormArgs {
+  x: FloatArray;
+  /** Output: x · r · weight with r = 1/√(mean(x²) + eps) per row. */
+  out: FloatArray;
+  rows: number;
+  cols: number;
+  eps: number;
+  weight: FloatArray | null;
+  /** Receives r per row (float64, kept for the backward pass). */
+  scale: Float64Array;
+}
+
+export interface RmsNormBackwardArgs {
+  x: FloatArray;
+  gy: FloatArray;
+  /** Receives the gradient w.r.t. x (overwritten). */
+  gx: FloatArray;
+  rows: number;
+  cols: number;
+  weight: FloatArray | null;
+  /** r per row from the forward pass. */
+  scale: Float64Array;
+  /** r held constant (the LN-rule for RMSNorm): no gradient through it. */
+  constantScale: boolean;
+}
+
 export type GeluForm = "erf" | "tanh";
 
 export interface Backend {
@@ -89,6 +115,9 @@ export interface Backend {
   layerNorm(args: LayerNormArgs): void;
   /** The input gradient of layerNorm (weight and bias gradients are the caller's). */
   layerNormBackward(args: LayerNormBackwardArgs): void;
+  rmsNorm(args: RmsNormArgs): void;
+  /** The input gradient of rmsNorm (the weight gradient is the caller's). */
+  rmsNormBackward(args: RmsNormBackwardArgs): void;
   gelu(x: FloatArray, out: FloatArray, form: GeluForm): void;
   /** gx = g ⊙ gelu′(x). */
   geluBackward(x: FloatArray, g: FloatArray, gx: FloatArray, form: GeluForm): void;

@@ -7,6 +7,8 @@ import {
   type GeluForm,
   type LayerNormArgs,
   type LayerNormBackwardArgs,
+  type RmsNormArgs,
+  type RmsNormBackwardArgs,
 } from "./backend.js";
 import { erf } from "./special.js";
 
@@ -127,6 +129,38 @@ function layerNormBackward(q: LayerNormBackwardArgs): void {
   }
 }
 
+function rmsNorm(q: RmsNormArgs): void {
+  const { x, out, rows, cols, weight: w, scale } = q;
+  for (let row = 0; row < rows; row++) {
+    const o = row * cols;
+    let ss = 0;
+    for (let j = 0; j < cols; j++) ss += x[o + j]! * x[o + j]!;
+    const r = 1 / Math.sqrt(ss / cols + q.eps);
+    scale[row] = r;
+    if (w) for (let j = 0; j < cols; j++) out[o + j] = x[o + j]! * r * w[j]!;
+    else for (let j = 0; j < cols; j++) out[o + j] = x[o + j]! * r;
+  }
+}
+
+/** ∂r/∂x_j = −r³·x_j/cols, so gx_j = r·(g⊙w)_j − x_j·r³/cols · Σ_k (g⊙w)_k x_k. */
+function rmsNormBackward(q: RmsNormBackwardArgs): void {
+  const { x, gy, gx, rows, cols, weight: w, scale } = q;
+  for (let row = 0; row < rows; row++) {
+    const o = row * cols;
+    const r = scale[row]!;
+    let coef = 0;
+    if (!q.constantScale) {
+      let dot = 0;
+      for (let j = 0; j < cols; j++) dot += (w ? gy[o + j]! * w[j]! : gy[o + j]!) * x[o + j]!;
+      coef = (dot * r * r * r) / cols;
+    }
+    for (let j = 0; j < cols; j++) {
+      const g = w ? gy[o + j]! * w[j]! : gy[o + j]!;
+      gx[o + j] = g * r - x[o + j]! * coef;
+    }
+  }
+}
+
 function geluValue(v: number, form: GeluForm): number {
   if (form === "erf") return 0.5 * v * (1 + erf(v * INV_SQRT2));
   return 0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v)));
@@ -151,6 +185,8 @@ export const jsBackend: Backend = {
   softmaxBackward,
   layerNorm,
   layerNormBackward,
+  rmsNorm,
+  rmsNormBackward,
   gelu(x, out, form) {
     for (let i = 0; i < x.length; i++) out[i] = geluValue(x[i]!, form);
   },

@@ -1,21 +1,27 @@
 // A CPU profile of the portable path, for docs/PERFORMANCE.md (a measurement, not a test):
 //
 //   npm run build
-//   node --cpu-prof --cpu-prof-dir=/tmp/prof src/tensor/wasm/profile.mjs [--seq 128] [--reps 5]
-//   node src/tensor/wasm/profile.mjs --summary /tmp/prof/CPU.*.cpuprofile [--top 15]
+//   node src/tensor/wasm/profile.mjs [--seq 128] [--reps 5] [--out lrp.cpuprofile]
+//   node src/tensor/wasm/profile.mjs --summary lrp.cpuprofile [--top 15]
 //
 // The first runs BERT-base (random weights) `lrp` at --seq tokens --reps times on the wasm backend
-// (all cores) after a warm-up; --cpu-prof writes one profile per thread. The second prints the
-// functions with the most self time in a profile (the main thread's is the largest file).
-import { readFileSync } from "node:fs";
+// (--threads, default all cores; with --threads 1 the CPU time it prints is a measure that a busy
+// machine disturbs little), weights resident where the build supports it) after a warm-up, and writes the main
+// thread's CPU profile of the timed runs only (V8's sampling profiler through node:inspector, the
+// one `node --cpu-prof` uses, without the model's set-up) to --out. The second prints the functions
+// with the most self time in a profile.
+import { readFileSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import { parseArgs } from "node:util";
 
 const { values } = parseArgs({
   options: {
     seq: { type: "string", default: "128" },
+    threads: { type: "string" },
     reps: { type: "string", default: "5" },
     summary: { type: "string" },
     top: { type: "string", default: "15" },
+    out: { type: "string", default: "lrp.cpuprofile" },
   },
 });
 
@@ -47,9 +53,10 @@ if (values.summary) {
   const { bertBase } = await import("../../../dist/src/cli/bench.js");
   const { makeBatch } = await import("../../../dist/src/models/index.js");
   const { embeddingGradient, LRP_RULES } = await import("../../../dist/src/explain/index.js");
-  await initBackend({ backend: "wasm" });
+  await initBackend({ backend: "wasm", threads: values.threads ? Number(values.threads) : undefined });
   const info = backendInfo();
   const model = bertBase();
+  model.makeResident?.(); // weights in the kernels' memory where the build has it
   const seq = Number(values.seq);
   const ids = Array.from({ length: seq }, (_, i) =>
     i === 0 ? 101 : i === seq - 1 ? 102 : 1000 + ((i * 7919) % 20000),
@@ -61,15 +68,28 @@ if (values.summary) {
     options: { gamma: 0, steps: 50, seed: 0 },
   };
   embeddingGradient(input, LRP_RULES, false);
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.setSamplingInterval", { interval: 200 });
+  await session.post("Profiler.start");
   const ts = [];
+  const cpu = [];
   for (let i = 0; i < Number(values.reps); i++) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     embeddingGradient(input, LRP_RULES, false);
+    const c = process.cpuUsage(c0);
     ts.push(performance.now() - t0);
+    cpu.push((c.user + c.system) / 1000);
   }
+  cpu.sort((a, b) => a - b);
+  const { profile } = await session.post("Profiler.stop");
+  session.disconnect();
+  writeFileSync(values.out, JSON.stringify(profile));
   ts.sort((a, b) => a - b);
   console.log(
-    `${info.name}, ${info.threads} threads: BERT-base lrp seq ${seq}: median ${ts[ts.length >> 1].toFixed(0)} ms of ${ts.length}`,
+    `${info.name}, ${info.threads} threads: BERT-base lrp seq ${seq}: median ${ts[ts.length >> 1].toFixed(0)} ms of ${ts.length} (CPU time of all threads ${cpu[cpu.length >> 1].toFixed(0)} ms)`,
   );
   disposeBackend();
 }

@@ -16,6 +16,8 @@ import type {
   GeluForm,
   LayerNormArgs,
   LayerNormBackwardArgs,
+  RmsNormArgs,
+  RmsNormBackwardArgs,
 } from "../backend.js";
 import { jsBackend } from "../js-backend.js";
 import {
@@ -57,6 +59,7 @@ import {
   L_WEIGHT,
   OP_ADD,
   OP_AXPY,
+  R_SCALE,
   OP_GELU,
   OP_GELU_BACKWARD,
   OP_GEMM,
@@ -64,6 +67,8 @@ import {
   OP_LAYER_NORM,
   OP_LAYER_NORM_BACKWARD,
   OP_MUL,
+  OP_RMS_NORM,
+  OP_RMS_NORM_BACKWARD,
   OP_SOFTMAX,
   OP_SOFTMAX_BACKWARD,
 } from "./layout.js";
@@ -312,6 +317,15 @@ export class WasmBackend implements Backend {
     dst.set(this.f32.subarray(at, at + count), to);
   }
 
+  private put64(src: Float64Array, count: number, address: number): void {
+    this.f64.set(src.subarray(0, count), address >>> 3);
+  }
+
+  private get64(dst: Float64Array, count: number, address: number): void {
+    const at = address >>> 3;
+    dst.set(this.f64.subarray(at, at + count));
+  }
+
   private desc(slot: number, value: number): void {
     this.i32[(DESC >>> 2) + slot] = value;
   }
@@ -534,6 +548,75 @@ export class WasmBackend implements Backend {
     this.desc64(L_EPS, q.eps);
     this.desc(L_FLAGS, (q.constantStd ? 1 : 0) | (q.constantMean ? 2 : 0));
     this.execShares(OP_LAYER_NORM_BACKWARD, len, rows, false);
+    this.get(gx, 0, len, po);
+  }
+
+  rmsNorm(q: RmsNormArgs): void {
+    const { x, out, rows, cols, weight, scale } = q;
+    const len = rows * cols;
+    if (
+      !this.rt ||
+      !allF32(x, out, weight) ||
+      len < this.thresholds.light ||
+      x.length < len ||
+      out.length < len ||
+      (weight !== null && weight.length < cols) ||
+      scale.length < rows
+    )
+      return jsBackend.rmsNorm(q);
+    const at = this.place([
+      { a: x, offset: 0, count: len, copyIn: true },
+      { a: null, offset: 0, count: len, copyIn: false },
+      { a: weight, offset: 0, count: weight ? cols : 0, copyIn: true },
+      { a: null, offset: 0, count: 2 * rows, copyIn: false },
+    ]);
+    if (!at) return jsBackend.rmsNorm(q);
+    const [px, po, pw, ps] = at as [number, number, number, number];
+    this.desc(E_X, px);
+    this.desc(E_OUT, po);
+    this.desc(E_LEN, rows);
+    this.desc(E_COLS, cols);
+    this.desc(L_WEIGHT, weight ? pw : 0);
+    this.desc(R_SCALE, ps);
+    this.desc64(L_EPS, q.eps);
+    this.execShares(OP_RMS_NORM, len, rows, false);
+    this.get(out, 0, len, po);
+    this.get64(scale, rows, ps);
+  }
+
+  rmsNormBackward(q: RmsNormBackwardArgs): void {
+    const { x, gy, gx, rows, cols, weight, scale } = q;
+    const len = rows * cols;
+    if (
+      !this.rt ||
+      !allF32(x, gy, gx, weight) ||
+      len < this.thresholds.light ||
+      x.length < len ||
+      gy.length < len ||
+      gx.length < len ||
+      (weight !== null && weight.length < cols) ||
+      scale.length < rows
+    )
+      return jsBackend.rmsNormBackward(q);
+    const at = this.place([
+      { a: x, offset: 0, count: len, copyIn: true },
+      { a: gy, offset: 0, count: len, copyIn: true },
+      { a: null, offset: 0, count: len, copyIn: false },
+      { a: weight, offset: 0, count: weight ? cols : 0, copyIn: true },
+      { a: null, offset: 0, count: 2 * rows, copyIn: false },
+    ]);
+    if (!at) return jsBackend.rmsNormBackward(q);
+    const [px, pg, po, pw, ps] = at as [number, number, number, number, number];
+    this.put64(scale, rows, ps);
+    this.desc(E_X, px);
+    this.desc(E_Y, pg);
+    this.desc(E_OUT, po);
+    this.desc(E_LEN, rows);
+    this.desc(E_COLS, cols);
+    this.desc(L_WEIGHT, weight ? pw : 0);
+    this.desc(R_SCALE, ps);
+    this.desc(L_FLAGS, q.constantScale ? 1 : 0);
+    this.execShares(OP_RMS_NORM_BACKWARD, len, rows, false);
     this.get(gx, 0, len, po);
   }
 
