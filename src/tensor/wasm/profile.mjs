@@ -1,17 +1,21 @@
+/* global console, performance */
 // A CPU profile of the portable path, for docs/PERFORMANCE.md (a measurement, not a test):
 //
 //   npm run build
 //   node src/tensor/wasm/profile.mjs [--seq 128] [--reps 5] [--out lrp.cpuprofile]
-//   node src/tensor/wasm/profile.mjs --summary lrp.cpuprofile [--top 15]
+//   node src/tensor/wasm/profile.mjs --summary lrp.cpuprofile [--top 15] [--wat kernels.wat]
 //
 // The first runs BERT-base (random weights) `lrp` at --seq tokens --reps times on the wasm backend
 // (--threads, default all cores; with --threads 1 the CPU time it prints is a measure that a busy
 // machine disturbs little), weights resident where the build supports it) after a warm-up, and writes the main
 // thread's CPU profile of the timed runs only (V8's sampling profiler through node:inspector, the
 // one `node --cpu-prof` uses, without the model's set-up) to --out. The second prints the functions
-// with the most self time in a profile.
+// with the most self time in a profile; the kernels carry no names, so `wasm-function[i]` is named from
+// the text form of the build (`node src/tensor/wasm/build.mjs /tmp/wat --wat` writes
+// /tmp/wat/src/tensor/wasm/kernels.wat): function i is the i-th `(func` there.
 import { readFileSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
+import process from "node:process";
 import { parseArgs } from "node:util";
 
 const { values } = parseArgs({
@@ -22,11 +26,17 @@ const { values } = parseArgs({
     summary: { type: "string" },
     top: { type: "string", default: "15" },
     out: { type: "string", default: "lrp.cpuprofile" },
+    wat: { type: "string" },
   },
 });
 
 if (values.summary) {
   const prof = JSON.parse(readFileSync(values.summary, "utf8"));
+  const names = values.wat
+    ? [...readFileSync(values.wat, "utf8").matchAll(/^ \(func \$(\S+)/gm)].map((m) =>
+        m[1].replace(/^.*\//, ""),
+      )
+    : [];
   const dt = new Map();
   // timeDeltas[i] is the time before sample i
   for (let i = 0; i < prof.samples.length; i++)
@@ -38,7 +48,11 @@ if (values.summary) {
     if (!t) continue;
     const f = node.callFrame;
     const file = f.url ? f.url.replace(/^.*\/(dist|node:)/, "$1") : "";
-    const key = `${f.functionName || "(anonymous)"} ${file}${f.url ? `:${f.lineNumber + 1}` : ""}`;
+    const wasm = /^wasm-function\[(\d+)\]$/.exec(f.functionName);
+    const key =
+      wasm && names[Number(wasm[1])]
+        ? `${names[Number(wasm[1])]} (wasm)`
+        : `${f.functionName || "(anonymous)"} ${file}${f.url ? `:${f.lineNumber + 1}` : ""}`;
     self.set(key, (self.get(key) ?? 0) + t);
     total += t;
   }
