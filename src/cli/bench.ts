@@ -5,6 +5,8 @@
  * backend is adding its name to `BENCH_BACKENDS`.
  */
 import { readFileSync, writeFileSync } from "node:fs";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { cpus } from "node:os";
 import { makeBatch, parseConfig, TransformerModel } from "../models/index.js";
 import { embeddingGradient, LRP_RULES } from "../explain/index.js";
@@ -146,6 +148,18 @@ export const peakMemory = {
     return process.resourceUsage().maxRSS / 1024;
   },
 };
+
+/**
+ * Collect garbage now and let finalizers run, so that the next model's weights reuse the memory of
+ * the last one's (resident blocks return to their heap only when their arrays are collected) and a
+ * row's peak is its own model's.
+ */
+async function collectGarbage(): Promise<void> {
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as (() => void) | undefined;
+  gc?.();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+}
 
 /** One measured row: a model explaining `batch` sequences of `seq` tokens with lrp, as one batch. */
 export interface BenchRow {
@@ -302,7 +316,10 @@ export async function benchBackend(
   for (const spec of rowSpecs(plan)) {
     let model = models.get(spec.model);
     if (!model) {
-      models.clear(); // one model alive at a time
+      if (models.size) {
+        models.clear(); // one model alive at a time
+        await collectGarbage();
+      }
       model = spec.model().makeResident();
       models.set(spec.model, model);
     }
