@@ -71,6 +71,54 @@ describe("resident arrays of the wasm backend", () => {
     }
   });
 
+  test("a product reads resident operands where they are: no copy in, only the result out", async () => {
+    const b = await createNodeWasmBackend({ threads: 1, thresholds: FORCE_WASM });
+    try {
+      const copies = { in: 0 };
+      const spy = b as unknown as { put: (...args: unknown[]) => void };
+      const put = spy.put.bind(b);
+      spy.put = (...args) => {
+        copies.in++;
+        put(...args);
+      };
+      const [m, k, n] = [8, 16, 24];
+      const plainA = Float32Array.from({ length: m * k }, (_, i) => Math.sin(i));
+      const plainB = Float32Array.from({ length: n * k }, (_, i) => Math.cos(i));
+      const bias = Float32Array.from({ length: n }, (_, i) => i / 10);
+      const args = (a: Float32Array, w: Float32Array, bi: Float32Array, c: Float32Array) => ({
+        m,
+        n,
+        k,
+        a,
+        b: w,
+        c,
+        transA: false,
+        transB: true,
+        accumulate: false,
+        batch: 1,
+        strideA: 0,
+        strideB: 0,
+        strideC: 0,
+        bias: bi,
+      });
+      const want = new Float32Array(m * n);
+      b.gemm(args(plainA, plainB, bias, want));
+      assert.equal(copies.in, 3, "ordinary arrays: A, B and the bias copied in");
+      const resident = (x: Float32Array) => {
+        const r = b.allocate(x.length)!;
+        r.set(x);
+        return r;
+      };
+      copies.in = 0;
+      const got = new Float32Array(m * n);
+      b.gemm(args(resident(plainA), resident(plainB), resident(bias), got));
+      assert.equal(copies.in, 0, "resident operands are not copied");
+      assert.deepEqual(got, want);
+    } finally {
+      b.dispose();
+    }
+  });
+
   test("an unshared memory (a page without cross-origin isolation) hands out none: copies as before", async () => {
     const file = new URL(`../src/tensor/wasm/${kernelFile(false, false)}`, import.meta.url);
     const module = await WebAssembly.compile(await readFile(file));
