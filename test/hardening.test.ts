@@ -272,6 +272,11 @@ test("numeric flags outside their sane range are usage errors (exit 2)", () => {
     [["bench", "--reps", "1e9"], /--reps must be at most 1000/],
     [["bench", "--seq", Array(9).fill("8").join(",")], /--seq takes at most 8 lengths, got 9/],
     [["bench", "--threads", "0"], /--threads must be at least 1/],
+    [["bench", "--batch", "0"], /--batch must be at least 1, got 0/],
+    [["bench", "--batch", "1e6"], /--batch must be at most 256/],
+    [["bench", "--batch", "2.5"], /--batch must be an integer, got '2.5'/],
+    [["bench", "--backend", "cuda"], /--backend takes wasm, js, got 'cuda'/],
+    [["bench", "--backend", "js,js"], /--backend names js twice/],
   ];
   for (const [args, message] of cases) refused(xait(args), 2, message);
 });

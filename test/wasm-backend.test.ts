@@ -88,6 +88,22 @@ interface GemmCase {
   offsetA?: number;
   offsetB?: number;
   offsetC?: number;
+  /** A bias added to every row of C (fused). */
+  bias?: boolean;
+  /** A and B (and the bias) resident in the backend's memory, read in place. */
+  resident?: boolean;
+}
+
+/** `x` copied into the backend's resident memory (asserting it got some). */
+function residentCopy(backend: Backend, x: Float32Array): Float32Array {
+  const r = backend.allocate?.(x.length) ?? null;
+  assert.ok(r, "the backend hands out resident arrays");
+  assert.ok(
+    r.every((v) => v === 0),
+    "a resident array starts zeroed",
+  );
+  r.set(x);
+  return r;
 }
 
 function checkGemm(backend: Backend, c: GemmCase, seed: number): void {
@@ -99,9 +115,15 @@ function checkGemm(backend: Backend, c: GemmCase, seed: number): void {
   const oa = c.offsetA ?? 0;
   const ob = c.offsetB ?? 0;
   const oc = c.offsetC ?? 0;
-  const a = randomArray(oa + (batch - 1) * sa + c.m * c.k + 5, next);
-  const b = randomArray(ob + (batch - 1) * sb + c.k * c.n + 5, next);
+  let a = randomArray(oa + (batch - 1) * sa + c.m * c.k + 5, next);
+  let b = randomArray(ob + (batch - 1) * sb + c.k * c.n + 5, next);
   const c0 = randomArray(oc + (batch - 1) * Math.max(sc, 0) + c.m * c.n + 5, next);
+  let bias = c.bias ? randomArray(c.n, next, 2) : null;
+  if (c.resident) {
+    a = residentCopy(backend, a);
+    b = residentCopy(backend, b);
+    if (bias) bias = residentCopy(backend, bias);
+  }
   const args = (out: Float32Array): GemmArgs => ({
     m: c.m,
     n: c.n,
@@ -119,6 +141,7 @@ function checkGemm(backend: Backend, c: GemmCase, seed: number): void {
     offsetA: oa,
     offsetB: ob,
     offsetC: oc,
+    bias,
   });
   const want = c0.slice();
   jsBackend.gemm(args(want));
@@ -215,6 +238,147 @@ for (const [label, backend] of teams) {
             seed++,
           );
         }
+    });
+
+    test("gemm: the bias fused into the product, overwritten and (ignored) when accumulating", () => {
+      let seed = 300;
+      for (const [m, n, k] of [
+        [1, 1, 1],
+        [17, 65, 127],
+        [130, 1100, 20],
+        [5, 3, 0],
+      ] as [number, number, number][])
+        for (const transB of [false, true])
+          for (const accumulate of [false, true])
+            checkGemm(backend(), { m, n, k, transA: false, transB, accumulate, bias: true }, seed++);
+      checkGemm(
+        backend(),
+        { m: 17, n: 64, k: 65, transA: true, transB: false, accumulate: false, batch: 3, bias: true },
+        seed++,
+      );
+    });
+
+    test("gemm: resident operands are read in place, offsets and batches included", () => {
+      let seed = 400;
+      for (const transB of [false, true])
+        for (const bias of [false, true]) {
+          checkGemm(
+            backend(),
+            { m: 65, n: 127, k: 300, transA: false, transB, accumulate: false, bias, resident: true },
+            seed++,
+          );
+          checkGemm(
+            backend(),
+            {
+              m: 17,
+              n: 3,
+              k: 65,
+              transA: true,
+              transB,
+              accumulate: !bias,
+              batch: 3,
+              offsetA: 3,
+              offsetB: 11,
+              resident: true,
+              bias,
+            },
+            seed++,
+          );
+        }
+    });
+
+    test("layer norm backward: both forms, weight or none, std and mean held constant or not", () => {
+      const next = rng(19);
+      for (const form of ["bert", "paper"] as const)
+        for (const rows of [1, 3, 17])
+          for (const cols of [...ODD, 768])
+            for (const affine of [false, true])
+              for (const [constantStd, constantMean] of [
+                [false, false],
+                [true, false],
+                [true, true],
+              ] as const) {
+                const x = randomArray(rows * cols, next, 2, 5);
+                if (rows === 3) x.fill(1.5, 0, cols); // a constant row: s = 0
+                const weight = affine ? randomArray(cols, next) : null;
+                const mean = new Float32Array(rows);
+                const denom = new Float32Array(rows);
+                const out = new Float32Array(rows * cols);
+                const eps = 1e-5;
+                jsBackend.layerNorm({ x, out, rows, cols, eps, form, weight, bias: null, mean, denom });
+                const gy = randomArray(rows * cols, next, 2);
+                const run = (b: Backend) => {
+                  const gx = new Float32Array(rows * cols);
+                  b.layerNormBackward({
+                    x,
+                    mean,
+                    denom,
+                    gy,
+                    gx,
+                    rows,
+                    cols,
+                    eps,
+                    form,
+                    weight,
+                    constantStd,
+                    constantMean,
+                  });
+                  return gx;
+                };
+                const what = `layerNormBackward ${form} ${rows}×${cols}${affine ? " affine" : ""} std ${constantStd} mean ${constantMean}`;
+                assertElementwise(run(backend()), run(jsBackend), what);
+              }
+    });
+
+    test("RMS norm and its backward: weight or none, scale held constant or not", () => {
+      const next = rng(29);
+      for (const rows of [1, 3, 17])
+        for (const cols of [...ODD, 768])
+          for (const affine of [false, true]) {
+            const x = randomArray(rows * cols, next, 2, 0.5);
+            if (rows === 3) x.fill(0, cols, 2 * cols); // an all-zero row: r = 1/√eps
+            const weight = affine ? randomArray(cols, next) : null;
+            const forward = (b: Backend) => {
+              const out = new Float32Array(rows * cols);
+              const scale = new Float64Array(rows);
+              b.rmsNorm({ x, out, rows, cols, eps: 1e-6, weight, scale });
+              return { out, scale };
+            };
+            const want = forward(jsBackend);
+            const got = forward(backend());
+            const what = `rmsNorm ${rows}×${cols}${affine ? " affine" : ""}`;
+            assertElementwise(got.out, want.out, what);
+            assertElementwise(got.scale, want.scale, `${what} scale`, 1e-12);
+            const gy = randomArray(rows * cols, next, 2);
+            for (const constantScale of [false, true]) {
+              const backward = (b: Backend) => {
+                const gx = new Float32Array(rows * cols);
+                b.rmsNormBackward({ x, gy, gx, rows, cols, weight, scale: want.scale, constantScale });
+                return gx;
+              };
+              assertElementwise(
+                backward(backend()),
+                backward(jsBackend),
+                `${what} backward ${constantScale}`,
+              );
+            }
+          }
+    });
+
+    test("identity-rule backward: g·y/z, and g·atZero where z = 0", () => {
+      const next = rng(23);
+      for (const n of [...ODD, 1000, 4099]) {
+        const z = randomArray(n, next, 4);
+        for (let i = 0; i < n; i += 5) z[i] = 0;
+        const y = new Float32Array(n);
+        jsBackend.gelu(z, y, "erf");
+        const g = randomArray(n, next, 3);
+        const want = new Float32Array(n);
+        const got = new Float32Array(n);
+        jsBackend.identityBackward(z, y, g, want, 0.5);
+        backend().identityBackward(z, y, g, got, 0.5);
+        assertElementwise(got, want, `identityBackward n=${n}`);
+      }
     });
 
     test("add, mul, axpy", () => {

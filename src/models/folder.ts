@@ -4,7 +4,7 @@
  * that `model.safetensors.index.json` lists.
  */
 import { XaitError } from "../errors.js";
-import { Tensor } from "../tensor/index.js";
+import { residentArray, Tensor } from "../tensor/index.js";
 import { tokenizerFromJSON, tokenizerFromVocab, type Tokenizer } from "../tokenize/index.js";
 import { parameterSpecs } from "./architecture.js";
 import { configToJSON, familyOf, parseConfig } from "./registry.js";
@@ -54,10 +54,12 @@ export function shardNames(indexJson: string, fileName = "model.safetensors.inde
 }
 
 function readWeights(weights: ModelFiles["weights"]): Map<string, SafetensorsTensor> {
-  if (weights instanceof Uint8Array) return readSafetensors(weights, "model.safetensors");
+  // straight into the kernels' memory when the backend keeps weights there (no copy per call)
+  const options = { allocate: residentArray };
+  if (weights instanceof Uint8Array) return readSafetensors(weights, "model.safetensors", options);
   const all = new Map<string, SafetensorsTensor>();
   for (const file of weights)
-    for (const [name, t] of readSafetensors(file.bytes, file.name)) {
+    for (const [name, t] of readSafetensors(file.bytes, file.name, options)) {
       if (all.has(name)) throw new XaitError(`${file.name}: tensor ${name} is also in another shard`);
       all.set(name, t);
     }

@@ -5,7 +5,7 @@
  * backward pass.
  */
 import { XaitError } from "../errors.js";
-import { Random, Tensor, add, gather, noGrad, rowsAt } from "../tensor/index.js";
+import { Random, Tensor, add, gather, makeResident, noGrad, residentArray, rowsAt } from "../tensor/index.js";
 import { symbolic } from "../tensor/trace.js";
 import type { Architecture, Capabilities, HeadSpec } from "./architecture.js";
 import { parameterSpecs } from "./architecture.js";
@@ -71,7 +71,10 @@ export class TransformerModel {
     }
   }
 
-  /** A model with freshly initialised weights (normal(0, std), zero biases, unit norms). */
+  /**
+   * A model with freshly initialised weights (normal(0, std), zero biases, unit norms), in the
+   * active backend's resident memory when it keeps one.
+   */
   static initialise(
     config: ModelConfig,
     seed: number,
@@ -82,12 +85,23 @@ export class TransformerModel {
     const params = new Map<string, Tensor>();
     for (const spec of parameterSpecs(familyOf(config.modelType).architecture(config))) {
       if (spec.unused) continue;
-      const t = Tensor.zeros(spec.shape);
+      // straight into the backend's resident memory when it keeps one (no second copy to move)
+      const t = new Tensor(residentArray(spec.shape.reduce((a, b) => a * b, 1)), spec.shape);
       if (spec.init === "ones") t.data.fill(1);
       else if (spec.init === "normal") for (let i = 0; i < t.size; i++) t.data[i] = rng.normal() * std;
       params.set(spec.name, t);
     }
     return new TransformerModel(config, params, tokenizer);
+  }
+
+  /**
+   * Move every weight into the active backend's own memory (see `residentArray`), where its kernels
+   * read them in place; weights there already, and backends without such memory, are left alone.
+   * Loading a folder puts weights there directly; this is for models built in memory.
+   */
+  makeResident(): this {
+    for (const [name, t] of this.params) this.params.set(name, makeResident(t));
+    return this;
   }
 
   get capabilities(): Capabilities {

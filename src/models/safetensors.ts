@@ -47,6 +47,8 @@ interface ParsedHeader {
 export interface ReadSafetensorsOptions {
   /** Accept NaN and ±Infinity in the data (default false: a weight file holding them is refused). */
   allowNonFinite?: boolean;
+  /** Where each tensor's values go (default: a new Float32Array; e.g. `residentArray`). */
+  allocate?: (count: number) => Float32Array;
 }
 
 /**
@@ -65,7 +67,7 @@ export function readSafetensors(
   for (const entry of inFileOrder) {
     const start = header.dataStart + entry.begin;
     const count = entry.shape.reduce((a, b) => a * b, 1);
-    const data = decode(bytes, start, count, entry.dtype);
+    const data = decode(bytes, start, count, entry.dtype, options.allocate);
     if (!options.allowNonFinite) checkFinite(entry.name, data, fileName);
     tensors.set(entry.name, { shape: entry.shape, data });
   }
@@ -327,18 +329,24 @@ function parseEntry(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Decoding (always into a fresh Float32Array the caller owns)
+// Decoding (always into a fresh Float32Array the caller owns, from `allocate` when given)
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-function decode(bytes: Uint8Array, start: number, count: number, dtype: SafetensorsDtype): Float32Array {
-  const out = new Float32Array(count);
+function decode(
+  bytes: Uint8Array,
+  start: number,
+  count: number,
+  dtype: SafetensorsDtype,
+  allocate?: (count: number) => Float32Array,
+): Float32Array {
+  const out = allocate && count > 0 ? allocate(count) : new Float32Array(count);
   if (count === 0) return out;
   const view = new DataView(bytes.buffer, bytes.byteOffset + start, count * DTYPE_BYTES[dtype]);
   if (dtype === "F32") {
     if (LITTLE_ENDIAN) {
       // Copying the bytes also takes care of data that is not 4-byte aligned in the file.
-      new Uint8Array(out.buffer).set(bytes.subarray(start, start + count * 4));
+      new Uint8Array(out.buffer, out.byteOffset, count * 4).set(bytes.subarray(start, start + count * 4));
     } else {
       for (let i = 0; i < count; i++) out[i] = view.getFloat32(4 * i, true);
     }
@@ -347,7 +355,7 @@ function decode(bytes: Uint8Array, start: number, count: number, dtype: Safetens
     for (let i = 0; i < count; i++) out[i] = table[view.getUint16(2 * i, true)];
   } else {
     // BF16 is the upper half of a float32.
-    const bits = new Uint32Array(out.buffer);
+    const bits = new Uint32Array(out.buffer, out.byteOffset, count);
     for (let i = 0; i < count; i++) bits[i] = view.getUint16(2 * i, true) << 16;
   }
   return out;

@@ -32,6 +32,11 @@ export interface GemmArgs {
   offsetA?: number;
   offsetB?: number;
   offsetC?: number;
+  /**
+   * Added to every row of each product (length n) when C is overwritten (`accumulate` false): the
+   * linear layer's bias, fused so that C need not be filled first. Ignored when accumulating.
+   */
+  bias?: FloatArray | null;
 }
 
 export interface LayerNormArgs {
@@ -53,6 +58,51 @@ export interface LayerNormArgs {
   denom: FloatArray;
 }
 
+export interface LayerNormBackwardArgs {
+  /** The forward input and the per-row mean and denominator it kept. */
+  x: FloatArray;
+  mean: FloatArray;
+  denom: FloatArray;
+  /** Gradient w.r.t. the output; gx receives the gradient w.r.t. x (overwritten). */
+  gy: FloatArray;
+  gx: FloatArray;
+  rows: number;
+  cols: number;
+  eps: number;
+  form: "bert" | "paper";
+  weight: FloatArray | null;
+  /** The denominator held constant (the LN-rule): no gradient through it. */
+  constantStd: boolean;
+  /** The mean held constant too. */
+  constantMean: boolean;
+}
+
+export interface RmsNormArgs {
+  x: FloatArray;
+  /** Output: x · r · weight with r = 1/√(mean(x²) + eps) per row. */
+  out: FloatArray;
+  rows: number;
+  cols: number;
+  eps: number;
+  weight: FloatArray | null;
+  /** Receives r per row (float64, kept for the backward pass). */
+  scale: Float64Array;
+}
+
+export interface RmsNormBackwardArgs {
+  x: FloatArray;
+  gy: FloatArray;
+  /** Receives the gradient w.r.t. x (overwritten). */
+  gx: FloatArray;
+  rows: number;
+  cols: number;
+  weight: FloatArray | null;
+  /** r per row from the forward pass. */
+  scale: Float64Array;
+  /** r held constant (the LN-rule for RMSNorm): no gradient through it. */
+  constantScale: boolean;
+}
+
 export type GeluForm = "erf" | "tanh";
 
 export interface Backend {
@@ -63,6 +113,11 @@ export interface Backend {
   /** gx = p ⊙ (gp − Σ_j gp_j p_j), row-wise. */
   softmaxBackward(p: FloatArray, gp: FloatArray, gx: FloatArray, rows: number, cols: number): void;
   layerNorm(args: LayerNormArgs): void;
+  /** The input gradient of layerNorm (weight and bias gradients are the caller's). */
+  layerNormBackward(args: LayerNormBackwardArgs): void;
+  rmsNorm(args: RmsNormArgs): void;
+  /** The input gradient of rmsNorm (the weight gradient is the caller's). */
+  rmsNormBackward(args: RmsNormBackwardArgs): void;
   gelu(x: FloatArray, out: FloatArray, form: GeluForm): void;
   /** gx = g ⊙ gelu′(x). */
   geluBackward(x: FloatArray, g: FloatArray, gx: FloatArray, form: GeluForm): void;
@@ -72,6 +127,17 @@ export interface Backend {
   mul(a: FloatArray, b: FloatArray, out: FloatArray): void;
   /** y += alpha · x (same length). */
   axpy(alpha: number, x: FloatArray, y: FloatArray): void;
+  /**
+   * The identity rule's backward for y = act(z): gz = g ⊙ y/z, and g · atZero where z = 0 (same
+   * lengths).
+   */
+  identityBackward(z: FloatArray, y: FloatArray, g: FloatArray, gz: FloatArray, atZero: number): void;
+  /**
+   * A zeroed array of n floats that the kernels read in place (no copy per call): for long-lived
+   * tensors such as model weights. Null when the backend has no such memory or it is full; absent on
+   * backends that read ordinary arrays directly.
+   */
+  allocate?(n: number): Float32Array | null;
   /** Release workers and memory; the backend may not be used afterwards. */
   dispose?(): void;
 }

@@ -6,6 +6,9 @@ import {
   type GemmArgs,
   type GeluForm,
   type LayerNormArgs,
+  type LayerNormBackwardArgs,
+  type RmsNormArgs,
+  type RmsNormBackwardArgs,
 } from "./backend.js";
 import { erf } from "./special.js";
 
@@ -14,6 +17,7 @@ const INV_SQRT2 = Math.SQRT1_2;
 
 function gemm(p: GemmArgs): void {
   const { m, n, k, a, b, c, transA, transB, accumulate } = p;
+  const bias = accumulate ? null : (p.bias ?? null);
   const row = new Float64Array(n);
   for (let bi = 0; bi < p.batch; bi++) {
     const oa = (p.offsetA ?? 0) + bi * p.strideA;
@@ -33,6 +37,7 @@ function gemm(p: GemmArgs): void {
       }
       const base = oc + i * n;
       if (accumulate) for (let j = 0; j < n; j++) c[base + j]! += row[j]!;
+      else if (bias) for (let j = 0; j < n; j++) c[base + j] = row[j]! + bias[j]!;
       else for (let j = 0; j < n; j++) c[base + j] = row[j]!;
     }
   }
@@ -94,6 +99,68 @@ function layerNorm(q: LayerNormArgs): void {
   }
 }
 
+/**
+ * gx of layer norm: with g = gy ⊙ weight, gx = (g − mean(g))/d − (x − μ)·Σ g(x − μ)/(k·s·d²), where
+ * d is the denominator, s the std without eps and k = cols ("bert") or cols − 1 ("paper"); the mean
+ * term drops with a constant mean, the last with a constant std (or s = 0).
+ */
+function layerNormBackward(q: LayerNormBackwardArgs): void {
+  const { x, gy, gx, rows, cols, weight: w, mean, denom } = q;
+  const k = q.form === "bert" ? cols : Math.max(cols - 1, 1);
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    const mu = mean[r]!;
+    const d = denom[r]!;
+    const s = q.form === "bert" ? d : d - q.eps;
+    let gMean = 0;
+    let gDot = 0;
+    for (let j = 0; j < cols; j++) {
+      const g = w ? gy[o + j]! * w[j]! : gy[o + j]!;
+      gMean += g;
+      gDot += g * (x[o + j]! - mu);
+    }
+    gMean /= cols;
+    const meanTerm = q.constantMean ? 0 : gMean;
+    const stdCoef = q.constantStd || s === 0 ? 0 : gDot / (k * s * d * d);
+    for (let j = 0; j < cols; j++) {
+      const g = w ? gy[o + j]! * w[j]! : gy[o + j]!;
+      gx[o + j] = (g - meanTerm) / d - (x[o + j]! - mu) * stdCoef;
+    }
+  }
+}
+
+function rmsNorm(q: RmsNormArgs): void {
+  const { x, out, rows, cols, weight: w, scale } = q;
+  for (let row = 0; row < rows; row++) {
+    const o = row * cols;
+    let ss = 0;
+    for (let j = 0; j < cols; j++) ss += x[o + j]! * x[o + j]!;
+    const r = 1 / Math.sqrt(ss / cols + q.eps);
+    scale[row] = r;
+    if (w) for (let j = 0; j < cols; j++) out[o + j] = x[o + j]! * r * w[j]!;
+    else for (let j = 0; j < cols; j++) out[o + j] = x[o + j]! * r;
+  }
+}
+
+/** ∂r/∂x_j = −r³·x_j/cols, so gx_j = r·(g⊙w)_j − x_j·r³/cols · Σ_k (g⊙w)_k x_k. */
+function rmsNormBackward(q: RmsNormBackwardArgs): void {
+  const { x, gy, gx, rows, cols, weight: w, scale } = q;
+  for (let row = 0; row < rows; row++) {
+    const o = row * cols;
+    const r = scale[row]!;
+    let coef = 0;
+    if (!q.constantScale) {
+      let dot = 0;
+      for (let j = 0; j < cols; j++) dot += (w ? gy[o + j]! * w[j]! : gy[o + j]!) * x[o + j]!;
+      coef = (dot * r * r * r) / cols;
+    }
+    for (let j = 0; j < cols; j++) {
+      const g = w ? gy[o + j]! * w[j]! : gy[o + j]!;
+      gx[o + j] = g * r - x[o + j]! * coef;
+    }
+  }
+}
+
 function geluValue(v: number, form: GeluForm): number {
   if (form === "erf") return 0.5 * v * (1 + erf(v * INV_SQRT2));
   return 0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v)));
@@ -117,6 +184,9 @@ export const jsBackend: Backend = {
   softmax,
   softmaxBackward,
   layerNorm,
+  layerNormBackward,
+  rmsNorm,
+  rmsNormBackward,
   gelu(x, out, form) {
     for (let i = 0; i < x.length; i++) out[i] = geluValue(x[i]!, form);
   },
@@ -131,6 +201,12 @@ export const jsBackend: Backend = {
   },
   axpy(alpha, x, y) {
     for (let i = 0; i < y.length; i++) y[i]! += alpha * x[i]!;
+  },
+  identityBackward(z, y, g, gz, atZero) {
+    for (let i = 0; i < gz.length; i++) {
+      const zi = z[i]!;
+      gz[i] = g[i]! * (zi === 0 ? atZero : y[i]! / zi);
+    }
   },
 };
 

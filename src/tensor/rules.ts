@@ -29,10 +29,7 @@ export function identityRule(z: Tensor, act: (t: Tensor) => Tensor, ratioAtZero:
   const y = noGrad(() => act(z));
   const out = result(y.data, z.shape, [z], (g) => {
     const gz = allocate(z.dtype, g.length);
-    for (let i = 0; i < g.length; i++) {
-      const zi = z.data[i]!;
-      gz[i] = g[i]! * (zi === 0 ? ratioAtZero : y.data[i]! / zi);
-    }
+    kernelsFor(z.data, y.data, g, gz).identityBackward(z.data, y.data, g, gz, ratioAtZero);
     addGrad(z, gz);
   });
   return record("identity-rule", [z, y], out, { ratioAtZero });

@@ -5,7 +5,7 @@
  * enabled and some parent requires a gradient — so a forward pass with no such parent does no
  * gradient bookkeeping at all. `backward()` walks the recorded graph in reverse topological order.
  */
-import type { FloatArray } from "./backend.js";
+import { getBackend, type FloatArray } from "./backend.js";
 import "./js-backend.js"; // registers the reference backend
 import { XaitError } from "../errors.js";
 
@@ -42,6 +42,38 @@ export function sizeOf(shape: readonly number[]): number {
 
 export function allocate(dtype: DType, n: number): FloatArray {
   return dtype === "float64" ? new Float64Array(n) : new Float32Array(n);
+}
+
+/** Arrays handed out by residentArray that live in a backend's memory. */
+const residentArrays = new WeakSet<Float32Array>();
+
+/**
+ * A zeroed array of n floats for a long-lived tensor (model weights): in the active backend's own
+ * memory when it keeps one (the wasm backend on a shared memory), where its kernels read it in place
+ * without a copy per call; otherwise an ordinary Float32Array. Install the backend first.
+ */
+export function residentArray(n: number): Float32Array {
+  const a = getBackend().allocate?.(n) ?? null;
+  if (!a) return new Float32Array(n);
+  residentArrays.add(a);
+  return a;
+}
+
+/** Whether `a` came from residentArray in a backend's memory. */
+export function isResident(a: FloatArray): boolean {
+  return a instanceof Float32Array && residentArrays.has(a);
+}
+
+/**
+ * `t` with its values in resident memory (see residentArray): a copy with the same shape and
+ * requiresGrad, or `t` itself when it is resident already, float64, or the backend keeps no memory.
+ */
+export function makeResident(t: Tensor): Tensor {
+  if (!(t.data instanceof Float32Array) || isResident(t.data) || t.size === 0) return t;
+  const a = residentArray(t.size);
+  if (!isResident(a)) return t;
+  a.set(t.data);
+  return new Tensor(a, t.shape, t.requiresGrad);
 }
 
 export function shapeString(shape: readonly number[]): string {

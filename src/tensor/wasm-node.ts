@@ -7,7 +7,7 @@ import { readFile } from "node:fs/promises";
 import os from "node:os";
 import { Worker } from "node:worker_threads";
 import {
-  MAX_PAGES,
+  NODE_MAX_PAGES,
   createMemory,
   kernelFile,
   instantiateKernels,
@@ -23,7 +23,7 @@ export interface NodeWasmOptions {
   /** Use the relaxed-SIMD build when the engine supports it (default true). */
   relaxedSimd?: boolean;
   thresholds?: Partial<WasmThresholds>;
-  /** Bound of the shared memory in 64 KiB pages. */
+  /** Bound of the shared memory in 64 KiB pages (default 4 GiB). */
   maxPages?: number;
 }
 
@@ -44,7 +44,7 @@ export async function createNodeWasmBackend(opts: NodeWasmOptions = {}): Promise
     throw new Error(`${file.pathname}: kernels not built; run \`npm run build\` (or use XAIT_BACKEND=js)`);
   }
   const module = await WebAssembly.compile(new Uint8Array(bytes));
-  const maxPages = opts.maxPages ?? MAX_PAGES;
+  const maxPages = opts.maxPages ?? NODE_MAX_PAGES;
   const memory = createMemory(true, maxPages);
   const run = await instantiateKernels(module, memory);
   const control = createControl();

@@ -4,6 +4,7 @@
  * at each row's explained position, and the additive causal (+ padding) attention mask.
  */
 import { XaitError } from "../../errors.js";
+import { kernelsFor } from "../backend.js";
 import { addGrad, allocate, result, shapeString, Tensor } from "../tensor.js";
 import { unary } from "./elementwise.js";
 import { record, type GraphEmitter, type OpEmitter, type Value } from "../trace.js";
@@ -35,34 +36,21 @@ export function rmsNorm(x: Tensor, weight: Tensor | null, opts: RmsNormOptions):
   const w = weight?.data ?? null;
   const out = allocate(x.dtype, x.size);
   const scale = new Float64Array(rows); // r per row, kept in float64 for the backward pass
-  for (let row = 0; row < rows; row++) {
-    const o = row * cols;
-    let ss = 0;
-    for (let j = 0; j < cols; j++) ss += xd[o + j]! * xd[o + j]!;
-    const r = 1 / Math.sqrt(ss / cols + opts.eps);
-    scale[row] = r;
-    if (w) for (let j = 0; j < cols; j++) out[o + j] = xd[o + j]! * r * w[j]!;
-    else for (let j = 0; j < cols; j++) out[o + j] = xd[o + j]! * r;
-  }
+  kernelsFor(xd, out, w).rmsNorm({ x: xd, out, rows, cols, eps: opts.eps, weight: w, scale });
   const parents = weight ? [x, weight] : [x];
   const y = result(out, x.shape, parents, (gy) => {
     if (x.requiresGrad) {
-      // ∂r/∂x_j = −r³·x_j/cols, so gx_j = r·(g⊙w)_j − x_j·r³/cols · Σ_k (g⊙w)_k x_k
       const gx = allocate(x.dtype, x.size);
-      for (let row = 0; row < rows; row++) {
-        const o = row * cols;
-        const r = scale[row]!;
-        let coef = 0;
-        if (!opts.constantScale) {
-          let dot = 0;
-          for (let j = 0; j < cols; j++) dot += (w ? gy[o + j]! * w[j]! : gy[o + j]!) * xd[o + j]!;
-          coef = (dot * r * r * r) / cols;
-        }
-        for (let j = 0; j < cols; j++) {
-          const g = w ? gy[o + j]! * w[j]! : gy[o + j]!;
-          gx[o + j] = g * r - xd[o + j]! * coef;
-        }
-      }
+      kernelsFor(xd, gy, gx, w).rmsNormBackward({
+        x: xd,
+        gy,
+        gx,
+        rows,
+        cols,
+        weight: w,
+        scale,
+        constantScale: opts.constantScale ?? false,
+      });
       addGrad(x, gx);
     }
     if (weight?.requiresGrad) {

@@ -23,8 +23,15 @@ interface Gemm {
   strideC: number;
 }
 
-function run(g: Gemm, a: FloatArray, b: FloatArray, c: FloatArray, accumulate: boolean): void {
-  kernelsFor(a, b, c).gemm({ ...g, a, b, c, accumulate });
+function run(
+  g: Gemm,
+  a: FloatArray,
+  b: FloatArray,
+  c: FloatArray,
+  accumulate: boolean,
+  bias: FloatArray | null = null,
+): void {
+  kernelsFor(a, b, c, bias).gemm({ ...g, a, b, c, accumulate, bias });
 }
 
 /**
@@ -249,7 +256,6 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   const rows = x.size / inF;
   const dtype = commonDType(x, weight);
   const out = allocate(dtype, rows * outF);
-  if (bias) for (let r = 0; r < rows; r++) out.set(bias.data, r * outF);
   const fwd: Gemm = {
     m: rows,
     n: outF,
@@ -261,7 +267,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
     strideB: 0,
     strideC: 0,
   };
-  run(fwd, x.data, weight.data, out, bias !== null);
+  run(fwd, x.data, weight.data, out, false, bias?.data ?? null);
   const parents = bias ? [x, weight, bias] : [x, weight];
   const y = result(out, [...x.shape.slice(0, -1), outF], parents, (g) => {
     if (x.requiresGrad) {

@@ -85,31 +85,22 @@ export function layerNorm(
   });
   const parents = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   const y = result(out, x.shape, parents, (gy) => {
-    const w = weight?.data;
-    // σ′ depends on x through s (the std without eps) with ∂s/∂x_j = (x_j − μ)/(k·s)
-    const k = opts.form === "bert" ? cols : Math.max(cols - 1, 1);
     if (x.requiresGrad) {
       const gx = allocate(x.dtype, x.size);
-      for (let r = 0; r < rows; r++) {
-        const o = r * cols;
-        const mu = mean[r]!;
-        const d = denom[r]!;
-        const s = opts.form === "bert" ? d : d - opts.eps;
-        let gMean = 0;
-        let gDot = 0;
-        for (let j = 0; j < cols; j++) {
-          const g = w ? gy[o + j]! * w[j]! : gy[o + j]!;
-          gMean += g;
-          gDot += g * (x.data[o + j]! - mu);
-        }
-        gMean /= cols;
-        const meanTerm = opts.constantMean ? 0 : gMean;
-        const stdCoef = opts.constantStd || s === 0 ? 0 : gDot / (k * s * d * d);
-        for (let j = 0; j < cols; j++) {
-          const g = w ? gy[o + j]! * w[j]! : gy[o + j]!;
-          gx[o + j] = (g - meanTerm) / d - (x.data[o + j]! - mu) * stdCoef;
-        }
-      }
+      kernelsFor(x.data, gy, gx, weight?.data ?? null).layerNormBackward({
+        x: x.data,
+        mean,
+        denom,
+        gy,
+        gx,
+        rows,
+        cols,
+        eps: opts.eps,
+        form: opts.form,
+        weight: weight?.data ?? null,
+        constantStd: opts.constantStd ?? false,
+        constantMean: opts.constantMean ?? false,
+      });
       addGrad(x, gx);
     }
     if (weight?.requiresGrad) {

@@ -1,4 +1,5 @@
 /** Shape ops: reshape, permute/transpose, slice, gather (embedding lookup), concat. */
+import type { FloatArray } from "../backend.js";
 import { XaitError } from "../../errors.js";
 import { addGrad, allocate, result, shapeString, sizeOf, Tensor } from "../tensor.js";
 import { record, type OpEmitter } from "../trace.js";
@@ -57,19 +58,10 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
     outer.map((_, i) => inStrides[perm[i]!]!),
   );
   const out = allocate(x.dtype, x.size);
-  const xd = x.data;
-  for (let r = 0; r < index.length; r++) {
-    const src = index[r]!;
-    const dst = r * run;
-    for (let j = 0; j < run; j++) out[dst + j] = xd[src + j]!;
-  }
+  copyRuns(x.data, out, index, run, false);
   const y = result(out, shape, [x], (g) => {
     const gx = allocate(x.dtype, x.size);
-    for (let r = 0; r < index.length; r++) {
-      const src = index[r]!;
-      const dst = r * run;
-      for (let j = 0; j < run; j++) gx[src + j] = g[dst + j]!;
-    }
+    copyRuns(g, gx, index, run, true);
     addGrad(x, gx);
   });
   return record("permute", [x], y, { perm: [...perm] });
@@ -83,6 +75,33 @@ export const permuteEmitter: OpEmitter = {
     return [e.node("Transpose", [g], { perm: inverse })];
   },
 };
+
+/**
+ * Copy run r of `run` elements from `from[index[r]…]` to `to[r·run…]` (or back, `scatter`). Long runs
+ * (a head's 64 values) go through TypedArray.set, a memory copy; short ones element by element.
+ */
+function copyRuns(
+  from: FloatArray,
+  to: FloatArray,
+  index: ArrayLike<number>,
+  run: number,
+  scatter: boolean,
+): void {
+  if (run >= 16 && from.constructor === to.constructor) {
+    for (let r = 0; r < index.length; r++) {
+      const at = index[r]!;
+      if (scatter) to.set(from.subarray(r * run, r * run + run), at);
+      else to.set(from.subarray(at, at + run), r * run);
+    }
+    return;
+  }
+  for (let r = 0; r < index.length; r++) {
+    const at = index[r]!;
+    const dst = r * run;
+    if (scatter) for (let j = 0; j < run; j++) to[at + j] = from[dst + j]!;
+    else for (let j = 0; j < run; j++) to[dst + j] = from[at + j]!;
+  }
+}
 
 /** Swap two dimensions. */
 export function transpose(x: Tensor, d0: number, d1: number): Tensor {

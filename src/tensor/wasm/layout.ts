@@ -14,6 +14,10 @@ export const OP_GELU_BACKWARD = 6;
 export const OP_ADD = 7;
 export const OP_MUL = 8;
 export const OP_AXPY = 9;
+export const OP_LAYER_NORM_BACKWARD = 10;
+export const OP_IDENTITY_BACKWARD = 11;
+export const OP_RMS_NORM = 12;
+export const OP_RMS_NORM_BACKWARD = 13;
 
 /** Bytes reserved for one descriptor. */
 export const DESC_BYTES = 128;
@@ -37,6 +41,8 @@ export const G_SCRATCH_STRIDE = 14;
 /** The chunks of a GEMM are tiles of C of tileM rows × tileN columns, product after product. */
 export const G_TILE_M = 15;
 export const G_TILE_N = 16;
+/** Address of a bias added to every row of C when it is overwritten (0: none). */
+export const G_BIAS = 17;
 
 /** Row-wise and element-wise kernels. */
 export const E_X = 0;
@@ -59,6 +65,19 @@ export const L_DENOM = 11;
 export const L_FORM = 12;
 /** f64 slot (slots 14–15). */
 export const L_EPS = 14;
+/** Layer norm backward: E_X (x), E_Y (gy), E_OUT (gx), E_LEN, E_COLS, L_WEIGHT, L_MEAN, L_DENOM,
+ * L_FORM, L_EPS and flags: bit 0 = std held constant, bit 1 = mean held constant. */
+export const L_FLAGS = 16;
+
+/**
+ * RMS norm: E_X, E_OUT, E_LEN (rows), E_COLS, L_WEIGHT, L_EPS and the float64 scale per row; its
+ * backward: E_X (x), E_Y (gy), E_OUT (gx), E_LEN, E_COLS, L_WEIGHT, R_SCALE and L_FLAGS (bit 0 = scale
+ * held constant).
+ */
+export const R_SCALE = 10;
+
+/** Identity-rule backward: E_X (z), E_Y (y), E_OUT (gz), E_LEN, E_ALPHA (the ratio at z = 0) and g. */
+export const I_G = 9;
 
 /**
  * GEMM blocking: MR×NR register tile, MC×KC block of A (packed with every value splatted, 16 bytes

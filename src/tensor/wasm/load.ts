@@ -31,9 +31,14 @@ export function relaxedSimdSupported(): boolean {
   return simdSupported() && WebAssembly.validate(RELAXED_PROBE);
 }
 
-/** 64 KiB pages the memory starts with and may grow to (1 GiB: larger jobs run on the js backend). */
+/**
+ * 64 KiB pages the memory starts with and may grow to: 1 GiB in pages, 4 GiB (all that wasm32 can
+ * address) in Node; resident weights that would not fit stay ordinary arrays, and calls whose
+ * operands would not fit run on the js backend.
+ */
 export const INITIAL_PAGES = 256;
 export const MAX_PAGES = 16384;
+export const NODE_MAX_PAGES = 65536;
 
 /** The kernels' memory: shared for a team of threads (needs SharedArrayBuffer), unshared otherwise. */
 export function createMemory(shared: boolean, maxPages = MAX_PAGES): WebAssembly.Memory {

@@ -2,13 +2,23 @@
  * The `wasm` backend: the kernels of kernels/*.as compiled to WebAssembly SIMD, run on a team of
  * threads that share one WebAssembly memory. Tensors are ordinary Float32Arrays, so each call copies
  * its operands into the shared memory, runs, and copies the results back; the memory grows to the
- * largest call seen (up to a bound) and is reused. Calls too small to repay the copies, Float64 data,
+ * largest call seen (up to a bound) and is reused. Resident arrays (`allocate`: model weights) live
+ * in that memory already and are read in place. Calls too small to repay the copies, Float64 data,
  * and calls that would not fit run on the js reference backend instead.
  *
  * Memory map: [0, 64 KiB) unused (the kernels have no static data), the job descriptor at 1 KiB,
- * per-thread GEMM scratch from 64 KiB, then the operands of the current call.
+ * per-thread GEMM scratch from 64 KiB, then the resident heap, then the operands of the current call.
  */
-import type { Backend, FloatArray, GemmArgs, GeluForm, LayerNormArgs } from "../backend.js";
+import type {
+  Backend,
+  FloatArray,
+  GemmArgs,
+  GeluForm,
+  LayerNormArgs,
+  LayerNormBackwardArgs,
+  RmsNormArgs,
+  RmsNormBackwardArgs,
+} from "../backend.js";
 import { jsBackend } from "../js-backend.js";
 import {
   DESC_BYTES,
@@ -22,6 +32,7 @@ import {
   G_A,
   G_ACCUMULATE,
   G_B,
+  G_BIAS,
   G_C,
   G_K,
   G_M,
@@ -38,22 +49,30 @@ import {
   GEMM_MR,
   GEMM_NR,
   GEMM_SCRATCH_BYTES,
+  I_G,
   L_BIAS,
   L_DENOM,
   L_EPS,
+  L_FLAGS,
   L_FORM,
   L_MEAN,
   L_WEIGHT,
   OP_ADD,
   OP_AXPY,
+  R_SCALE,
   OP_GELU,
   OP_GELU_BACKWARD,
   OP_GEMM,
+  OP_IDENTITY_BACKWARD,
   OP_LAYER_NORM,
+  OP_LAYER_NORM_BACKWARD,
   OP_MUL,
+  OP_RMS_NORM,
+  OP_RMS_NORM_BACKWARD,
   OP_SOFTMAX,
   OP_SOFTMAX_BACKWARD,
 } from "./layout.js";
+import { ResidentHeap } from "./resident.js";
 import { MAX_CHUNKS, type KernelRun, type Team } from "./team.js";
 
 /** When a call is worth sending to wasm, and to more than one thread. */
@@ -161,6 +180,15 @@ export class WasmBackend implements Backend {
   private f32 = new Float32Array(0);
   private i32 = new Int32Array(0);
   private f64 = new Float64Array(0);
+  /** Resident arrays; their blocks return to the heap when the arrays are collected. */
+  private readonly heap: ResidentHeap;
+  /** Whether resident arrays are handed out (the memory is shared, so growing it detaches nothing). */
+  readonly residentWeights: boolean;
+  /** Every buffer object the memory has had: views on them are resident. */
+  private readonly buffers = new WeakSet<ArrayBufferLike>();
+  private readonly registry = new FinalizationRegistry<[number, number]>(([at, bytes]) => {
+    if (this.rt) this.heap.release(at, bytes);
+  });
 
   constructor(rt: WasmRuntime, thresholds: Partial<WasmThresholds> = {}) {
     this.rt = rt;
@@ -170,7 +198,65 @@ export class WasmBackend implements Backend {
     this.scratchStride = align(GEMM_SCRATCH_BYTES);
     this.dataBase = align(SCRATCH_BASE + this.threads * this.scratchStride);
     if (DESC + DESC_BYTES > SCRATCH_BASE) throw new Error("wasm backend: descriptor overlaps scratch");
+    this.heap = new ResidentHeap(this.dataBase, rt.maxPages * PAGE);
+    // an unshared memory detaches its ArrayBuffer when it grows: resident views would go dead
+    this.residentWeights =
+      typeof SharedArrayBuffer !== "undefined" && rt.memory.buffer instanceof SharedArrayBuffer;
     this.reserve([]);
+  }
+
+  /** Bytes held by resident arrays. */
+  get residentBytes(): number {
+    return this.heap.bytesInUse;
+  }
+
+  /**
+   * A zeroed Float32Array of n values in the kernels' memory, read in place by every kernel; null
+   * when the memory is not shared or would exceed its bound. Its block returns to the heap when the
+   * array is garbage-collected — a view cut from it must not outlive it.
+   */
+  allocate(n: number): Float32Array | null {
+    if (!this.rt || !this.residentWeights || !(n > 0)) return null;
+    const bytes = n * 4;
+    const at = this.heap.alloc(bytes);
+    if (at === null) return null;
+    if (!this.grow(this.heap.top)) {
+      this.heap.release(at, bytes);
+      return null;
+    }
+    const view = new Float32Array(this.rt.memory.buffer, at, n);
+    view.fill(0); // a reused block holds old values
+    this.registry.register(view, [at, bytes]);
+    return view;
+  }
+
+  /** The byte address of a[offset] if a is resident in this backend's memory, else −1. */
+  private residentAddress(a: FloatArray | null, offset = 0): number {
+    if (a === null || !(a instanceof Float32Array) || !this.buffers.has(a.buffer)) return -1;
+    return a.byteOffset + offset * 4;
+  }
+
+  /** Grow the memory to at least `end` bytes; false if that passes its bound. */
+  private grow(end: number): boolean {
+    const rt = this.rt!;
+    const have = rt.memory.buffer.byteLength;
+    if (end > have) {
+      const pages = Math.ceil((end - have) / PAGE);
+      if (have / PAGE + pages > rt.maxPages) return false;
+      try {
+        rt.memory.grow(pages);
+      } catch {
+        return false;
+      }
+    }
+    const buffer = rt.memory.buffer;
+    if (this.f32.length * 4 !== buffer.byteLength) {
+      this.buffers.add(buffer);
+      this.f32 = new Float32Array(buffer);
+      this.i32 = new Int32Array(buffer);
+      this.f64 = new Float64Array(buffer);
+    }
+    return true;
   }
 
   /** Bytes of WebAssembly memory currently held. */
@@ -197,28 +283,29 @@ export class WasmBackend implements Backend {
     const rt = this.rt;
     if (!rt) return null;
     const addresses: number[] = [];
-    let end = this.dataBase;
+    let end = align(this.heap.top);
     for (const count of counts) {
       addresses.push(end);
       end += align(count * 4);
     }
-    const have = rt.memory.buffer.byteLength;
-    if (end > have) {
-      const pages = Math.ceil((end - have) / PAGE);
-      if (have / PAGE + pages > rt.maxPages) return null;
-      try {
-        rt.memory.grow(pages);
-      } catch {
-        return null;
-      }
-    }
-    const buffer = rt.memory.buffer;
-    if (this.f32.length * 4 !== buffer.byteLength) {
-      this.f32 = new Float32Array(buffer);
-      this.i32 = new Int32Array(buffer);
-      this.f64 = new Float64Array(buffer);
-    }
-    return addresses;
+    return this.grow(end) ? addresses : null;
+  }
+
+  /**
+   * Addresses for operands: a resident array's own place, else room in the operand area (with
+   * `copyIn`, its values copied there). Null if they do not fit.
+   */
+  private place(
+    operands: { a: FloatArray | null; offset: number; count: number; copyIn: boolean }[],
+  ): number[] | null {
+    const resident = operands.map((o) => this.residentAddress(o.a, o.offset));
+    const at = this.reserve(operands.map((o, i) => (resident[i]! >= 0 ? 0 : o.count)));
+    if (!at) return null;
+    return operands.map((o, i) => {
+      if (resident[i]! >= 0) return resident[i]!;
+      if (o.copyIn && o.a) this.put(o.a, o.offset, o.count, at[i]!);
+      return at[i]!;
+    });
   }
 
   private put(src: FloatArray, from: number, count: number, address: number): void {
@@ -228,6 +315,15 @@ export class WasmBackend implements Backend {
   private get(dst: FloatArray, to: number, count: number, address: number): void {
     const at = address >>> 2;
     dst.set(this.f32.subarray(at, at + count), to);
+  }
+
+  private put64(src: Float64Array, count: number, address: number): void {
+    this.f64.set(src.subarray(0, count), address >>> 3);
+  }
+
+  private get64(dst: Float64Array, count: number, address: number): void {
+    const at = address >>> 3;
+    dst.set(this.f64.subarray(at, at + count));
   }
 
   private desc(slot: number, value: number): void {
@@ -287,11 +383,16 @@ export class WasmBackend implements Backend {
     // products that share C must run in order, on one thread
     const cApart = batch > 1 && strideC > sizeC;
     const cShared = batch > 1 && strideC < sizeC;
-    const at = this.reserve([spanA, spanB, spanC]);
+    const bias = p.accumulate ? null : (p.bias ?? null);
+    if (bias !== null && (!(bias instanceof Float32Array) || bias.length < n)) return jsBackend.gemm(p);
+    const at = this.place([
+      { a, offset: oa, count: spanA, copyIn: true },
+      { a: b, offset: ob, count: spanB, copyIn: true },
+      { a: null, offset: 0, count: spanC, copyIn: false },
+      { a: bias, offset: 0, count: bias ? n : 0, copyIn: true },
+    ]);
     if (!at) return jsBackend.gemm(p);
-    const [pa, pb, pc] = at as [number, number, number];
-    this.put(a, oa, spanA, pa);
-    this.put(b, ob, spanB, pb);
+    const [pa, pb, pc, pbias] = at as [number, number, number, number];
     if (p.accumulate) {
       if (cApart) for (let i = 0; i < batch; i++) this.put(c, oc + i * strideC, sizeC, pc + i * strideC * 4);
       else this.put(c, oc, spanC, pc);
@@ -310,6 +411,7 @@ export class WasmBackend implements Backend {
     this.desc(G_STRIDE_C, strideC);
     this.desc(G_SCRATCH, SCRATCH_BASE);
     this.desc(G_SCRATCH_STRIDE, this.scratchStride);
+    this.desc(G_BIAS, bias ? pbias : 0);
     const team = this.rt!.team;
     if (cShared || !this.parallel(work, this.thresholds.parallelGemm)) {
       this.desc(G_TILE_M, m);
@@ -383,12 +485,16 @@ export class WasmBackend implements Backend {
       denom.length < rows
     )
       return jsBackend.layerNorm(q);
-    const at = this.reserve([len, len, weight ? cols : 0, bias ? cols : 0, rows, rows]);
+    const at = this.place([
+      { a: x, offset: 0, count: len, copyIn: true },
+      { a: null, offset: 0, count: len, copyIn: false },
+      { a: weight, offset: 0, count: weight ? cols : 0, copyIn: true },
+      { a: bias, offset: 0, count: bias ? cols : 0, copyIn: true },
+      { a: null, offset: 0, count: rows, copyIn: false },
+      { a: null, offset: 0, count: rows, copyIn: false },
+    ]);
     if (!at) return jsBackend.layerNorm(q);
     const [px, po, pw, pb, pm, pd] = at as [number, number, number, number, number, number];
-    this.put(x, 0, len, px);
-    if (weight) this.put(weight, 0, cols, pw);
-    if (bias) this.put(bias, 0, cols, pb);
     this.desc(E_X, px);
     this.desc(E_OUT, po);
     this.desc(E_LEN, rows);
@@ -403,6 +509,144 @@ export class WasmBackend implements Backend {
     this.get(out, 0, len, po);
     this.get(mean, 0, rows, pm);
     this.get(denom, 0, rows, pd);
+  }
+
+  layerNormBackward(q: LayerNormBackwardArgs): void {
+    const { x, gy, gx, rows, cols, weight, mean, denom } = q;
+    const len = rows * cols;
+    if (
+      !this.rt ||
+      !allF32(x, gy, gx, weight, mean, denom) ||
+      len < this.thresholds.light ||
+      x.length < len ||
+      gy.length < len ||
+      gx.length < len ||
+      (weight !== null && weight.length < cols) ||
+      mean.length < rows ||
+      denom.length < rows
+    )
+      return jsBackend.layerNormBackward(q);
+    const at = this.place([
+      { a: x, offset: 0, count: len, copyIn: true },
+      { a: gy, offset: 0, count: len, copyIn: true },
+      { a: null, offset: 0, count: len, copyIn: false },
+      { a: weight, offset: 0, count: weight ? cols : 0, copyIn: true },
+      { a: mean, offset: 0, count: rows, copyIn: true },
+      { a: denom, offset: 0, count: rows, copyIn: true },
+    ]);
+    if (!at) return jsBackend.layerNormBackward(q);
+    const [px, pg, po, pw, pm, pd] = at as [number, number, number, number, number, number];
+    this.desc(E_X, px);
+    this.desc(E_Y, pg);
+    this.desc(E_OUT, po);
+    this.desc(E_LEN, rows);
+    this.desc(E_COLS, cols);
+    this.desc(L_WEIGHT, weight ? pw : 0);
+    this.desc(L_MEAN, pm);
+    this.desc(L_DENOM, pd);
+    this.desc(L_FORM, q.form === "paper" ? 1 : 0);
+    this.desc64(L_EPS, q.eps);
+    this.desc(L_FLAGS, (q.constantStd ? 1 : 0) | (q.constantMean ? 2 : 0));
+    this.execShares(OP_LAYER_NORM_BACKWARD, len, rows, false);
+    this.get(gx, 0, len, po);
+  }
+
+  rmsNorm(q: RmsNormArgs): void {
+    const { x, out, rows, cols, weight, scale } = q;
+    const len = rows * cols;
+    if (
+      !this.rt ||
+      !allF32(x, out, weight) ||
+      len < this.thresholds.light ||
+      x.length < len ||
+      out.length < len ||
+      (weight !== null && weight.length < cols) ||
+      scale.length < rows
+    )
+      return jsBackend.rmsNorm(q);
+    const at = this.place([
+      { a: x, offset: 0, count: len, copyIn: true },
+      { a: null, offset: 0, count: len, copyIn: false },
+      { a: weight, offset: 0, count: weight ? cols : 0, copyIn: true },
+      { a: null, offset: 0, count: 2 * rows, copyIn: false },
+    ]);
+    if (!at) return jsBackend.rmsNorm(q);
+    const [px, po, pw, ps] = at as [number, number, number, number];
+    this.desc(E_X, px);
+    this.desc(E_OUT, po);
+    this.desc(E_LEN, rows);
+    this.desc(E_COLS, cols);
+    this.desc(L_WEIGHT, weight ? pw : 0);
+    this.desc(R_SCALE, ps);
+    this.desc64(L_EPS, q.eps);
+    this.execShares(OP_RMS_NORM, len, rows, false);
+    this.get(out, 0, len, po);
+    this.get64(scale, rows, ps);
+  }
+
+  rmsNormBackward(q: RmsNormBackwardArgs): void {
+    const { x, gy, gx, rows, cols, weight, scale } = q;
+    const len = rows * cols;
+    if (
+      !this.rt ||
+      !allF32(x, gy, gx, weight) ||
+      len < this.thresholds.light ||
+      x.length < len ||
+      gy.length < len ||
+      gx.length < len ||
+      (weight !== null && weight.length < cols) ||
+      scale.length < rows
+    )
+      return jsBackend.rmsNormBackward(q);
+    const at = this.place([
+      { a: x, offset: 0, count: len, copyIn: true },
+      { a: gy, offset: 0, count: len, copyIn: true },
+      { a: null, offset: 0, count: len, copyIn: false },
+      { a: weight, offset: 0, count: weight ? cols : 0, copyIn: true },
+      { a: null, offset: 0, count: 2 * rows, copyIn: false },
+    ]);
+    if (!at) return jsBackend.rmsNormBackward(q);
+    const [px, pg, po, pw, ps] = at as [number, number, number, number, number];
+    this.put64(scale, rows, ps);
+    this.desc(E_X, px);
+    this.desc(E_Y, pg);
+    this.desc(E_OUT, po);
+    this.desc(E_LEN, rows);
+    this.desc(E_COLS, cols);
+    this.desc(L_WEIGHT, weight ? pw : 0);
+    this.desc(R_SCALE, ps);
+    this.desc(L_FLAGS, q.constantScale ? 1 : 0);
+    this.execShares(OP_RMS_NORM_BACKWARD, len, rows, false);
+    this.get(gx, 0, len, po);
+  }
+
+  identityBackward(z: FloatArray, y: FloatArray, g: FloatArray, gz: FloatArray, atZero: number): void {
+    const len = gz.length;
+    if (
+      !this.rt ||
+      !allF32(z, y, g, gz) ||
+      len < this.thresholds.light ||
+      z.length < len ||
+      y.length < len ||
+      g.length < len
+    )
+      return jsBackend.identityBackward(z, y, g, gz, atZero);
+    const at = this.place([
+      { a: z, offset: 0, count: len, copyIn: true },
+      { a: y, offset: 0, count: len, copyIn: true },
+      { a: g, offset: 0, count: len, copyIn: true },
+      { a: null, offset: 0, count: len, copyIn: false },
+    ]);
+    if (!at) return jsBackend.identityBackward(z, y, g, gz, atZero);
+    const [pz, py, pg, po] = at as [number, number, number, number];
+    this.desc(E_X, pz);
+    this.desc(E_Y, py);
+    this.desc(I_G, pg);
+    this.desc(E_OUT, po);
+    this.desc(E_LEN, len);
+    this.desc64(E_ALPHA, atZero);
+    this.execShares(OP_IDENTITY_BACKWARD, len, len, false);
+    this.get(gz, 0, len, po);
   }
 
   gelu(x: FloatArray, out: FloatArray, form: GeluForm): void {

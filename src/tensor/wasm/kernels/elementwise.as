@@ -1,6 +1,6 @@
 // Element-wise kernels: add, mul, axpy, GELU and its derivative.
 // Chunk c of C is the c-th of C contiguous shares of the elements.
-import { E_ALPHA, E_FORM, E_LEN, E_OUT, E_X, E_Y } from "../layout";
+import { E_ALPHA, E_FORM, E_LEN, E_OUT, E_X, E_Y, I_G } from "../layout";
 import { expHalfSquare, expv, twoPhi } from "./math";
 import {
   field,
@@ -148,5 +148,36 @@ export function geluBackward(desc: usize, chunk: i32, chunks: i32): void {
     const o = <usize>i << 2;
     const d = geluDerivativeVector(loadPartial(x + o, end - i, 0), tanhForm);
     storePartial(out + o, f32x4.mul(loadPartial(g + o, end - i, 0), d), end - i);
+  }
+}
+
+/** gz = g · y/z (g · atZero where z = 0), in float64 like the reference, rounded once. */
+export function identityBackward(desc: usize, chunk: i32, chunks: i32): void {
+  const z = pointer(desc, E_X);
+  const y = pointer(desc, E_Y);
+  const gz = pointer(desc, E_OUT);
+  const g = pointer(desc, I_G);
+  const len = field(desc, E_LEN);
+  const atZero = field64(desc, E_ALPHA);
+  const a = f64x2.splat(atZero);
+  const zero = f64x2.splat(0);
+  const end = shareEnd(len, chunk, chunks, 4);
+  let i = shareStart(len, chunk, chunks, 4);
+  for (; i + 4 <= end; i += 4) {
+    const o = <usize>i << 2;
+    const zv = v128.load(z + o);
+    const yv = v128.load(y + o);
+    const gv = v128.load(g + o);
+    const z0 = low64(zv);
+    const z1 = high64(zv);
+    const r0 = v128.bitselect(a, f64x2.div(low64(yv), z0), f64x2.eq(z0, zero));
+    const r1 = v128.bitselect(a, f64x2.div(high64(yv), z1), f64x2.eq(z1, zero));
+    v128.store(gz + o, pack32(f64x2.mul(low64(gv), r0), f64x2.mul(high64(gv), r1)));
+  }
+  for (; i < end; i++) {
+    const o = <usize>i << 2;
+    const zi = <f64>load<f32>(z + o);
+    const r = zi == 0 ? atZero : <f64>load<f32>(y + o) / zi;
+    store<f32>(gz + o, <f32>(<f64>load<f32>(g + o) * r));
   }
 }

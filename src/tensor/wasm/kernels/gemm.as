@@ -8,6 +8,7 @@ import {
   G_A,
   G_ACCUMULATE,
   G_B,
+  G_BIAS,
   G_C,
   G_K,
   G_M,
@@ -251,8 +252,16 @@ function gemmBlock(
   j0: i32,
   j1: i32,
   scratch: usize,
+  bias: usize,
 ): void {
   const ldc = <usize>n << 2;
+  if (bias && !accumulate) {
+    // C starts as the bias in every row; the products then add to it
+    const width = <usize>(j1 - j0) << 2;
+    const from = bias + (<usize>j0 << 2);
+    for (let i = i0; i < i1; i++) memory.copy(c + <usize>i * ldc + (<usize>j0 << 2), from, width);
+    accumulate = true;
+  }
   if (k == 0) {
     if (accumulate) return;
     const width = <usize>(j1 - j0) << 2;
@@ -322,5 +331,6 @@ export function gemm(desc: usize, t: i32, chunk: i32): void {
     j0,
     min(n, j0 + tileN),
     <usize>field(desc, G_SCRATCH) + <usize>t * <usize>field(desc, G_SCRATCH_STRIDE),
+    <usize>field(desc, G_BIAS),
   );
 }

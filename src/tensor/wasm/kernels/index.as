@@ -5,14 +5,18 @@ import {
   OP_GELU,
   OP_GELU_BACKWARD,
   OP_GEMM,
+  OP_IDENTITY_BACKWARD,
   OP_LAYER_NORM,
+  OP_LAYER_NORM_BACKWARD,
   OP_MUL,
+  OP_RMS_NORM,
+  OP_RMS_NORM_BACKWARD,
   OP_SOFTMAX,
   OP_SOFTMAX_BACKWARD,
 } from "../layout";
-import { add, axpy, gelu, geluBackward, mul } from "./elementwise";
+import { add, axpy, gelu, geluBackward, identityBackward, mul } from "./elementwise";
 import { gemm } from "./gemm";
-import { layerNorm, softmax, softmaxBackward } from "./rows";
+import { layerNorm, layerNormBackward, rmsNorm, rmsNormBackward, softmax, softmaxBackward } from "./rows";
 
 /**
  * Run chunk `chunk` of `chunks` of kernel `op` on the descriptor at `desc`, as thread `t` (whose
@@ -46,6 +50,18 @@ export function run(op: i32, desc: usize, t: i32, chunk: i32, chunks: i32): void
       break;
     case OP_AXPY:
       axpy(desc, chunk, chunks);
+      break;
+    case OP_LAYER_NORM_BACKWARD:
+      layerNormBackward(desc, chunk, chunks);
+      break;
+    case OP_IDENTITY_BACKWARD:
+      identityBackward(desc, chunk, chunks);
+      break;
+    case OP_RMS_NORM:
+      rmsNorm(desc, chunk, chunks);
+      break;
+    case OP_RMS_NORM_BACKWARD:
+      rmsNormBackward(desc, chunk, chunks);
       break;
   }
 }
