@@ -8,6 +8,7 @@ import { after, test } from "node:test";
 import { spawnSync } from "node:child_process";
 import { BATCH_SEQ, benchBackend, parseBackends, rowSpecs, type BenchPlan } from "../src/cli/bench.js";
 import { disposeBackend } from "../src/tensor/backends.js";
+import { loadOrt } from "../src/onnx/native-node.js";
 import { tinyModel } from "./helpers/tiny-models.js";
 import { tinyDecoder } from "./helpers/tiny-decoders.js";
 
@@ -37,45 +38,65 @@ test("the rows of a plan: BERT per length, the batch row, GPT-2 per length", () 
   assert.equal(BATCH_SEQ, 32);
 });
 
-for (const backend of ["js", "wasm"] as const)
-  test(`benchBackend measures every row on ${backend}`, async () => {
-    const seen: string[] = [];
-    const r = await benchBackend(backend, plan, {
-      start: (b) => seen.push(`start ${b.backend}`),
-      row: (_, row) => seen.push(`${row.model} ${row.batch}×${row.seq}`),
-    });
-    assert.equal(r.backend, backend);
-    assert.deepEqual(seen, [
-      `start ${backend}`,
-      "bert-base 1×6",
-      "bert-base 1×12",
-      "bert-base 3×8",
-      "gpt2-small 1×6",
-      "gpt2-small 1×12",
-    ]);
-    assert.equal(r.rows.length, 5);
-    for (const row of r.rows) {
-      assert.ok(row.forward_ms > 0 && row.lrp_ms > 0, JSON.stringify(row));
-      assert.ok(Math.abs(row.lrp_over_forward - row.lrp_ms / row.forward_ms) < 1e-12);
-      assert.ok(Math.abs(row.explanations_per_s - (1000 * row.batch) / row.lrp_ms) < 1e-9);
-      assert.ok(row.peak_rss_mb > 10 && row.peak_rss_mb < 1e6, `peak ${row.peak_rss_mb}`);
-      if (process.platform === "linux") assert.equal(row.peak_rss_scope, "row");
-    }
-  });
+let nativeMissing: string | false = false;
+try {
+  loadOrt();
+} catch (e) {
+  nativeMissing = `native backend not tested: ${e instanceof Error ? e.message : String(e)}`;
+}
 
-test("--backend: a list, else XAIT_BACKEND, else wasm", () => {
+for (const backend of ["js", "wasm", "native"] as const)
+  test(
+    `benchBackend measures every row on ${backend}`,
+    { skip: backend === "native" && nativeMissing },
+    async () => {
+      const seen: string[] = [];
+      const r = await benchBackend(backend, plan, {
+        start: (b) => seen.push(`start ${b.backend}`),
+        row: (_, row) => seen.push(`${row.model} ${row.batch}×${row.seq}`),
+      });
+      assert.equal(r.backend, backend);
+      assert.deepEqual(seen, [
+        `start ${backend}`,
+        "bert-base 1×6",
+        "bert-base 1×12",
+        "bert-base 3×8",
+        "gpt2-small 1×6",
+        "gpt2-small 1×12",
+      ]);
+      assert.equal(r.rows.length, 5);
+      for (const row of r.rows) {
+        assert.ok(row.forward_ms > 0 && row.lrp_ms > 0, JSON.stringify(row));
+        assert.ok(Math.abs(row.lrp_over_forward - row.lrp_ms / row.forward_ms) < 1e-12);
+        assert.ok(Math.abs(row.explanations_per_s - (1000 * row.batch) / row.lrp_ms) < 1e-9);
+        assert.ok(row.peak_rss_mb > 10 && row.peak_rss_mb < 1e6, `peak ${row.peak_rss_mb}`);
+        if (process.platform === "linux") assert.equal(row.peak_rss_scope, "row");
+      }
+    },
+  );
+
+test("--backend: a list, else XAIT_BACKEND, else native and wasm (native when it loads)", () => {
   assert.deepEqual(parseBackends("js, wasm"), ["js", "wasm"]);
   const saved = process.env["XAIT_BACKEND"];
   try {
     delete process.env["XAIT_BACKEND"];
-    assert.deepEqual(parseBackends(undefined), ["wasm"]);
+    assert.deepEqual(
+      parseBackends(undefined, () => false),
+      ["wasm"],
+    );
+    assert.deepEqual(
+      parseBackends(undefined, () => true),
+      ["native", "wasm"],
+    );
+    process.env["XAIT_BACKEND"] = "native";
+    assert.deepEqual(parseBackends(undefined), ["native"]);
     process.env["XAIT_BACKEND"] = "js";
     assert.deepEqual(parseBackends(undefined), ["js"]);
   } finally {
     if (saved === undefined) delete process.env["XAIT_BACKEND"];
     else process.env["XAIT_BACKEND"] = saved;
   }
-  assert.throws(() => parseBackends("wasm,gpu"), /--backend takes wasm, js, got 'gpu'/);
+  assert.throws(() => parseBackends("wasm,gpu"), /--backend takes native, wasm, js, got 'gpu'/);
 });
 
 test("xait bench --help names --batch and --backend", () => {

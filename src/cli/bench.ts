@@ -8,16 +8,22 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { cpus } from "node:os";
-import { makeBatch, parseConfig, TransformerModel } from "../models/index.js";
+import { makeBatch, parseConfig, setAccelerator, TransformerModel } from "../models/index.js";
+import { loadOrt, type NativeAccelerator } from "../onnx/native-node.js";
+import { setupNative } from "../onnx/register-node.js";
 import { embeddingGradient, LRP_RULES } from "../explain/index.js";
+import { seedOf } from "../explain/rule-methods.js";
 import { noGrad } from "../tensor/index.js";
 import { backendInfo, benchGemm, initBackend, type BackendName } from "../tensor/backends.js";
 import { registerCommand } from "./commands.js";
 import { flagHelp, numberValue, parseFlags, THREADS_FLAG, type FlagTable } from "./flags.js";
 import { usageError } from "../errors.js";
 
+/** What `xait bench` measures: a kernel backend, or `native` (compiled graphs in onnxruntime-node). */
+export type BenchBackend = BackendName | "native";
+
 /** The backends `--backend` accepts, in the order they are measured. */
-export const BENCH_BACKENDS: readonly BackendName[] = ["wasm", "js"];
+export const BENCH_BACKENDS: readonly BenchBackend[] = ["native", "wasm", "js"];
 
 /** Tokens per sentence of the batch row. */
 export const BATCH_SEQ = 32;
@@ -27,7 +33,7 @@ export const BENCH_FLAGS = {
   backend: {
     kind: "string",
     value: "LIST",
-    help: `backends to measure, comma-separated: ${BENCH_BACKENDS.join(", ")} (default: XAIT_BACKEND, else wasm)`,
+    help: `backends to measure, comma-separated: ${BENCH_BACKENDS.join(", ")} (default:\nXAIT_BACKEND, else native and wasm when onnxruntime-node works, else wasm)`,
   },
   threads: THREADS_FLAG,
   reps: {
@@ -60,7 +66,9 @@ Measure the engine on this machine, for each backend: GEMM GFLOP/s for 128Ã—768Â
 weight gradients) at sequence lengths 128 and 512; the same for --batch sentences of ${BATCH_SEQ} tokens
 explained as one batch (one target logit per sentence, one backward pass), with explanations per
 second; the same for a GPT-2 small language model with random weights (12 layers, hidden 768, 12
-heads, vocabulary 50,257), explaining its next token. Every row gives the ratio of the lrp time to
+heads, vocabulary 50,257), explaining its next token. The native backend (onnxruntime-node) runs
+each row as one compiled graph per model (forward, lrp), one call per batch; it has no GEMM row.
+Every row gives the ratio of the lrp time to
 the forward time and the peak resident memory while the row ran (on Linux; elsewhere the process's
 peak so far). Times are medians of --reps runs after a warm-up.
 
@@ -242,8 +250,13 @@ export function rowSpecs(plan: BenchPlan): RowSpec[] {
   ];
 }
 
-/** Forward and lrp times of one row, and its peak memory. */
-function measureRow(model: TransformerModel, spec: RowSpec, reps: number): BenchRow {
+/** Forward and lrp times of one row, and its peak memory; `native`: the compiled graphs. */
+function measureRow(
+  model: TransformerModel,
+  spec: RowSpec,
+  reps: number,
+  native: NativeAccelerator | null = null,
+): BenchRow {
   const { batch: rows, seq, first, last } = spec;
   const vocab = model.config.vocabSize;
   const sequences = Array.from({ length: rows }, (_, r) => ({
@@ -259,13 +272,28 @@ function measureRow(model: TransformerModel, spec: RowSpec, reps: number): Bench
   }));
   const batch = makeBatch(sequences, 0);
   const scope = peakMemory.reset();
-  const forward_ms = time(() => void noGrad(() => model.forward(batch)), reps);
   const options = { gamma: 0, steps: 50, seed: 0 };
   const input =
     rows === 1
       ? { model, batch, target: spec.target % model.numLabels, options }
       : { model, batch, targets: Array<number>(rows).fill(spec.target % model.numLabels), options };
-  const lrp_ms = time(() => void embeddingGradient(input, LRP_RULES, false), reps);
+  let forward_ms: number;
+  let lrp_ms: number;
+  if (native) {
+    const need = <T>(v: T | null): T => {
+      if (v === null) throw new Error(`${spec.name} does not compile to an ONNX graph`);
+      return v;
+    };
+    const seed = seedOf(input);
+    forward_ms = time(() => void need(native.forward(model, batch)), reps);
+    lrp_ms = time(
+      () => void need(native.explain(model, batch, LRP_RULES, "input-times-gradient", seed)),
+      reps,
+    );
+  } else {
+    forward_ms = time(() => void noGrad(() => model.forward(batch)), reps);
+    lrp_ms = time(() => void embeddingGradient(input, LRP_RULES, false), reps);
+  }
   return {
     model: spec.name,
     batch: rows,
@@ -287,14 +315,23 @@ export interface BenchEvents {
 
 /** Install `backend` and measure every row of the plan on it. */
 export async function benchBackend(
-  backend: BackendName,
+  backend: BenchBackend,
   plan: BenchPlan,
   events: BenchEvents = {},
 ): Promise<BackendBench> {
-  await initBackend({ backend, threads: plan.threads });
+  await initBackend({ backend: backend === "native" ? "wasm" : backend, threads: plan.threads });
+  const native =
+    backend === "native"
+      ? setupNative({
+          backend: "native",
+          minForwardTokens: 0,
+          ...(plan.threads !== undefined ? { threads: plan.threads } : {}),
+        })
+      : null;
+  setAccelerator(null); // rows call the accelerator themselves
   const info = backendInfo();
   const gemm =
-    plan.gemm === false
+    plan.gemm === false || native
       ? []
       : [
           [128, 768, 768],
@@ -304,8 +341,8 @@ export async function benchBackend(
           return { m: m!, k: k!, n: n!, gflops: r.gflops };
         });
   const head = {
-    backend: info.name,
-    threads: info.threads,
+    backend: native ? "native" : info.name,
+    threads: native ? native.threads : info.threads,
     relaxed_simd: info.relaxedSimd,
     ...(info.fallback !== undefined ? { fallback: info.fallback } : {}),
     gemm,
@@ -323,21 +360,32 @@ export async function benchBackend(
       model = spec.model().makeResident();
       models.set(spec.model, model);
     }
-    const row = measureRow(model, spec, plan.reps);
+    const row = measureRow(model, spec, plan.reps, native);
     rows.push(row);
     events.row?.(head, row);
   }
   return { ...head, rows };
 }
 
-/** The backends of `--backend` (validated), else XAIT_BACKEND, else wasm. */
-export function parseBackends(list: string | undefined): BackendName[] {
+/** Whether onnxruntime-node loads here. */
+function nativeAvailable(): boolean {
+  try {
+    loadOrt();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The backends of `--backend` (validated), else XAIT_BACKEND, else native and wasm (native when it loads). */
+export function parseBackends(list: string | undefined, hasNative = nativeAvailable): BenchBackend[] {
   if (list === undefined) {
     const env = process.env["XAIT_BACKEND"];
-    return [env === "js" ? "js" : "wasm"];
+    if (env === "js" || env === "wasm" || env === "native") return [env];
+    return hasNative() ? ["native", "wasm"] : ["wasm"];
   }
   const names = list.split(",").map((s) => s.trim());
-  const out: BackendName[] = [];
+  const out: BenchBackend[] = [];
   for (const n of names) {
     const b = BENCH_BACKENDS.find((x) => x === n);
     if (!b) throw usageError(`--backend takes ${BENCH_BACKENDS.join(", ")}, got '${n.slice(0, 40)}'`);

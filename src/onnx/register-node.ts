@@ -14,6 +14,8 @@ export interface NativeSetup {
   warn?: (message: string) => void;
   /** Overrides XAIT_BACKEND. */
   backend?: string;
+  /** Smallest batch (rows × tokens) whose inference compiles the forward graph. */
+  minForwardTokens?: number;
 }
 
 /**
@@ -33,6 +35,7 @@ export function setupNative(opts: NativeSetup = {}): NativeAccelerator | null {
   try {
     acc = new NativeAccelerator(loadOrt(), {
       ...(threads !== undefined ? { threads } : {}),
+      ...(opts.minForwardTokens !== undefined ? { minForwardTokens: opts.minForwardTokens } : {}),
       onNotCompilable: (what, why) => {
         if (explicit) warn(`${what} does not compile to an ONNX graph (${why}); it runs on wasm`);
       },
