@@ -275,7 +275,7 @@ test("numeric flags outside their sane range are usage errors (exit 2)", () => {
     [["bench", "--batch", "0"], /--batch must be at least 1, got 0/],
     [["bench", "--batch", "1e6"], /--batch must be at most 256/],
     [["bench", "--batch", "2.5"], /--batch must be an integer, got '2.5'/],
-    [["bench", "--backend", "cuda"], /--backend takes wasm, js, got 'cuda'/],
+    [["bench", "--backend", "cuda"], /--backend takes native, wasm, js, got 'cuda'/],
     [["bench", "--backend", "js,js"], /--backend names js twice/],
   ];
   for (const [args, message] of cases) refused(xait(args), 2, message);
