@@ -8,7 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { mkdtempSync, writeFileSync, mkdirSync, rmSync, readdirSync } from "node:fs";
+import { mkdtempSync, writeFileSync, mkdirSync, rmSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { spawnSync } from "node:child_process";
@@ -21,7 +21,7 @@ import {
   type Batch,
 } from "../src/models/index.js";
 import { loadModel } from "../src/node.js";
-import { loadOrt, NativeAccelerator, OrtUnavailable } from "../src/onnx/native-node.js";
+import { loadOrt, NativeAccelerator, OrtUnavailable, INSTALL_HINT } from "../src/onnx/native-node.js";
 import { setupNative } from "../src/onnx/register-node.js";
 import { tinyModel, ENCODER_TYPES } from "./helpers/tiny-models.js";
 import { tinyDecoder, tinyDecoderConfig, tinyTokenizer } from "./helpers/tiny-decoders.js";
@@ -253,11 +253,19 @@ test("a missing or broken onnxruntime-node: wasm by default, one line each", () 
     assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
     assert.match(
       r.stderr,
-      /^error: XAIT_BACKEND=native: onnxruntime-node is not installed \(add it with: ONNXRUNTIME_NODE_INSTALL=skip npm install --no-save onnxruntime-node@1\.31\.1\)/,
+      /^error: XAIT_BACKEND=native: onnxruntime-node is not installed \(add it with: ONNXRUNTIME_NODE_INSTALL=skip npm install --no-save --save-peer onnxruntime-node@1\.31\.1\)/,
     );
   } finally {
     rmSync(broken, { recursive: true, force: true });
   }
+});
+
+test("the install command in the README and in the error is one that installs (npm 11 skips a declared optional peer without --save-peer)", () => {
+  assert.match(INSTALL_HINT, /npm install --no-save --save-peer onnxruntime-node@/);
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+  assert.ok(readme.includes(INSTALL_HINT), "README.md does not show the install command the error names");
+  const ci = readFileSync(join(root, ".ci", "run"), "utf8");
+  assert.ok(ci.includes(INSTALL_HINT), ".ci/run does not install the accelerator the way the README says");
 });
 
 test("XAIT_BACKEND=native: methods that do not compile say so in one line and run on wasm", { skip }, () => {
