@@ -51,11 +51,16 @@ interface Run {
 }
 
 function xait(...args: string[]): Promise<Run> {
+  return xaitWith({}, ...args);
+}
+
+/** The same with environment variables added. */
+function xaitWith(env: Record<string, string>, ...args: string[]): Promise<Run> {
   return new Promise((done) => {
     execFile(
       process.execPath,
       ["--input-type=module", "-e", RUNNER, ...args],
-      { env: ENV },
+      { env: { ...ENV, ...env } },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : null) : 0;
         done({ code, signal: (error?.signal as NodeJS.Signals) ?? null, stdout, stderr });
@@ -185,11 +190,23 @@ test("three shards merged report exactly what one run reports; the shards are di
     Array.from({ length: 20 }, (_, i) => i),
   );
   const merged = join(dir, "merged");
-  const m = await xait("evaluate", "merge", merged, ...shards);
+  // the merge itself runs on another backend: the report names the one the shards computed on
+  const m = await xaitWith({ XAIT_BACKEND: "wasm" }, "evaluate", "merge", merged, ...shards);
   assert.equal(m.code, 0, m.stderr);
   const whole = await singleRun;
   assert.deepEqual(report(merged), report(single));
   assert.equal(withoutRunTime(m.stdout), withoutRunTime(whole.stdout));
+  const run = readFileSync(join(merged, "results.md"), "utf8").split("\n## Run\n")[1]!;
+  assert.match(run, /^- backend: js, 1 thread$/m);
+  for (const k of [1, 2, 3])
+    assert.match(run, new RegExp(`samples computed by: \`xait evaluate perturbation .*--shard ${k}/3 `));
+  const ranOn = JSON.parse(readFileSync(join(merged, "perturbation-run.json"), "utf8")).ran_on as {
+    backend: string;
+  }[];
+  assert.deepEqual(
+    ranOn.map((r) => r.backend),
+    ["js, 1 thread", "js, 1 thread", "js, 1 thread"],
+  );
 });
 
 test("merge refuses a missing shard, overlapping shards and a shard of another model, naming them", async () => {

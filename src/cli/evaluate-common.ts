@@ -325,19 +325,49 @@ export function bootstrapText(
   return `paired bootstrap over the ${unit}, ${Math.round(b.level * 100)} %:\n  ${lines.join("\n  ")}\n`;
 }
 
+/** Where the samples of a run were computed: one entry per process that journaled some of them. */
+export interface RanOn {
+  command: string;
+  machine: string;
+  backend: string;
+}
+
+/** This process, for the journal header (so that a resumed or merged report names where its samples ran). */
+export function ranOnHere(args: readonly string[]): RanOn {
+  return { command: commandLine(args), machine: machine(), backend: backendLine() };
+}
+
+/** How a run went, for the report's run section and run file (never part of the results). */
+export interface RunInfo {
+  /** The command line that made the report (for a merge: the merge command). */
+  args: string[];
+  /** Wall time summed over the journaled samples, seconds. */
+  seconds: number;
+  /** The processes that computed the samples (a fresh run: this one; resumed or merged: each, once). */
+  ranOn: RanOn[];
+}
+
+const distinct = (xs: readonly string[]) => [...new Set(xs)];
+const listed = (xs: readonly string[]) =>
+  xs.length ? distinct(xs).join("; ") : "not recorded in the journal";
+
 /**
  * The run section closing a Markdown report: command, date, machine, backend, run time and the
- * explanation time per method — what differs between two runs of the same evaluation.
+ * explanation time per method — what differs between two runs of the same evaluation. Machine and
+ * backend are those the samples were computed on; a merge also lists the commands of its shards.
  */
-export function runSection(args: readonly string[], seconds: number, times?: string): string {
+export function runSection(run: RunInfo, times?: string): string {
+  const command = commandLine(run.args);
+  const others = distinct(run.ranOn.map((r) => r.command)).filter((c) => c !== command);
   return [
     "## Run",
     "",
-    `- command: \`${commandLine(args)}\``,
+    `- command: \`${command}\``,
+    ...others.map((c) => `  - samples computed by: \`${c}\``),
     `- date: ${new Date().toISOString()}`,
-    `- machine: ${machine()}`,
-    `- backend: ${backendLine()}`,
-    `- run time: ${formatSeconds(seconds)}`,
+    `- machine: ${listed(run.ranOn.map((r) => r.machine))}`,
+    `- backend: ${listed(run.ranOn.map((r) => r.backend))}`,
+    `- run time: ${formatSeconds(run.seconds)}`,
     ...(times ? [`- explanation time: ${times}`] : []),
     "",
   ].join("\n");

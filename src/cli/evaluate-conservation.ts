@@ -122,7 +122,7 @@ registerReporter("conservation", {
       "",
       "![conservation scatter](conservation.svg)",
       "",
-      runSection(run.args, run.seconds, times),
+      runSection(run, times),
     ].join("\n");
     return {
       files: {

@@ -16,7 +16,7 @@ import {
 import { journalFiles, JournalWriter, readJournal } from "../evaluate/journal-node.js";
 import { mergeShards } from "../evaluate/shard.js";
 import { parseFlags, type FlagTable } from "./flags.js";
-import { journalPath, reporterOf, writeResults } from "./evaluate-skeleton.js";
+import { journalPath, ranOnOf, reporterOf, writeResults } from "./evaluate-skeleton.js";
 
 export const MERGE_FLAGS = {
   force: { kind: "boolean", help: "replace an earlier journal and report in OUT" },
@@ -55,11 +55,13 @@ export async function runMerge(argv: string[]): Promise<number> {
       identity.samples,
       block,
     ).sort((a, b) => a.i - b.i);
+    // the report names the machine, backend and command of every shard
+    const ranOn = shards.flatMap((s) => ranOnOf(s.journal.header));
     const header: JournalHeader = {
       journal: JOURNAL_FORMAT,
       identity,
       shard: null,
-      context: first.journal.header.context,
+      context: { ...first.journal.header.context, ran_on: ranOn },
     };
     const target = journalPath(out, evaluation);
     const reporter = reporterOf(identity.evaluation, first.file);
@@ -69,7 +71,14 @@ export async function runMerge(argv: string[]): Promise<number> {
     writer.append(records);
     writer.close();
     renameSync(`${target}.tmp-${process.pid}`, target);
-    writeResults(out, header, records, ["evaluate", "merge", ...argv], values.json, reporter);
+    writeResults(
+      out,
+      header,
+      records,
+      { args: ["evaluate", "merge", ...argv], ranOn },
+      values.json,
+      reporter,
+    );
   }
   return 0;
 }

@@ -111,7 +111,7 @@ function markdown(r: PerturbationResult, model: string, data: string, target: st
     "",
     `- seed: ${r.seed}`,
     "",
-    runSection(run.args, run.seconds, methodTimes(r.methods, r.timing)),
+    runSection(run, methodTimes(r.methods, r.timing)),
   ].join("\n");
 }
 

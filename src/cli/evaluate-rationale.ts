@@ -193,7 +193,7 @@ registerReporter("rationale", {
       "",
       `- seed: ${seed}`,
       "",
-      runSection(run.args, run.seconds, times),
+      runSection(run, times),
     ].join("\n");
     const total = r.n + r.skipped;
     return {

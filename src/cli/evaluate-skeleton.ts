@@ -38,7 +38,16 @@ import { DEFAULT_BLOCK } from "../evaluate/sample-loop.js";
 import { backendInfo, initBackend } from "../tensor/backends.js";
 import { VERSION } from "../version.js";
 import { setupNative } from "../onnx/register-node.js";
-import { backendLine, commandLine, evaluationProgress, writeReport } from "./evaluate-common.js";
+import {
+  commandLine,
+  evaluationProgress,
+  ranOnHere,
+  writeReport,
+  type RanOn,
+  type RunInfo,
+} from "./evaluate-common.js";
+
+export type { RunInfo } from "./evaluate-common.js";
 import { THREADS_FLAG, type FlagTable, type FlagValues } from "./flags.js";
 
 /** Flags of every evaluation: where results go, resuming, shards, output and threads. */
@@ -69,14 +78,6 @@ export const RUN_FLAGS = {
   json: { kind: "boolean", help: "print one JSON object on stdout (progress and run time go to stderr)" },
   threads: THREADS_FLAG,
 } as const satisfies FlagTable;
-
-/** How a run went, for the report's run section and run file (never part of the results). */
-export interface RunInfo {
-  /** The command line (for a merge: the merge command). */
-  args: string[];
-  /** Wall time summed over the journaled samples, seconds. */
-  seconds: number;
-}
 
 /** What an evaluation shows: report files, the terminal text and the --json object. */
 export interface Report {
@@ -183,7 +184,16 @@ export async function runEvaluation<T extends FlagTable>(
   const plan = prepare();
   const block = values.block;
   const identity = identityOf(plan, block);
-  const header: JournalHeader = { journal: JOURNAL_FORMAT, identity, shard, context: plan.context };
+  const args = ["evaluate", sub, ...argv];
+  const here = ranOnHere(args);
+  // the process that starts a journal names itself in the header; one that resumes it is added to the report
+  const header: JournalHeader = {
+    journal: JOURNAL_FORMAT,
+    identity,
+    shard,
+    context: { ...plan.context, ran_on: here },
+  };
+  const ranOn: RanOn[] = [here];
   const reporter = reporterOf(plan.evaluation, plan.name);
 
   // the journal: continued (--resume), replaced (--force) or new; nothing is replaced silently
@@ -203,6 +213,7 @@ export async function runEvaluation<T extends FlagTable>(
       const now = shard ? `${shard.k}/${shard.n}` : "none";
       if (was !== now) throw new XaitError(`${file} is the journal of shard ${was}, not of --shard ${now}`);
       records.push(...sortedRecords(parsed.records, file));
+      ranOn.unshift(...ranOnOf(parsed.header));
       writer = JournalWriter.resume(file, parsed);
       process.stderr.write(`resuming ${file}: ${records.length} sample(s) already done\n`);
     } else {
@@ -254,7 +265,6 @@ export async function runEvaluation<T extends FlagTable>(
     process.off("SIGTERM", onSignal);
     plan.finish?.();
   }
-  const args = ["evaluate", sub, ...argv];
   const held = members.filter((i) => done.has(i)).length;
   if (stop && held < members.length) {
     const again = args.filter((a) => a !== "--force" && a !== "--resume").concat("--resume");
@@ -271,8 +281,31 @@ export async function runEvaluation<T extends FlagTable>(
     );
     return 0;
   }
-  writeResults(out, header, sortedRecords(records, file || plan.name), args, values.json, reporter);
+  writeResults(
+    out,
+    header,
+    sortedRecords(records, file || plan.name),
+    { args, ranOn },
+    values.json,
+    reporter,
+  );
   return 0;
+}
+
+/** Where the samples of a journal were computed, from its header (none for a journal written before headers said). */
+export function ranOnOf(header: JournalHeader): RanOn[] {
+  const r = header.context.ran_on;
+  // one process, or (a merged journal) the processes of every shard
+  const all: unknown[] = Array.isArray(r) ? r : r === undefined ? [] : [r];
+  return all.flatMap((x) => {
+    const o = x as Partial<RanOn> | null;
+    return o &&
+      typeof o.command === "string" &&
+      typeof o.machine === "string" &&
+      typeof o.backend === "string"
+      ? [{ command: o.command, machine: o.machine, backend: o.backend }]
+      : [];
+  });
 }
 
 /** Reports every sample's record (sorted, complete) through the evaluation's reporter: files, stdout, run-time line. */
@@ -280,7 +313,7 @@ export function writeResults(
   out: string | undefined,
   header: JournalHeader,
   records: readonly JournalRecord[],
-  args: string[],
+  run: Pick<RunInfo, "args" | "ranOn">,
   json: boolean,
   reporter = reporterOf(header.identity.evaluation, out ?? "journal"),
 ): void {
@@ -292,7 +325,7 @@ export function writeResults(
   const report = reporter.report(
     header,
     records.map((r) => r.result),
-    { args, seconds },
+    { ...run, seconds },
   );
   if (out) writeReport(out, report.files);
   if (json) {
@@ -301,12 +334,12 @@ export function writeResults(
   } else process.stdout.write(report.text + report.timeLine);
 }
 
-/** The run section of a Markdown report: command, date, machine, backend, run time (not comparable between runs). */
+/** The run file of a report: command, date, where the samples ran, run time (not comparable between runs). */
 export function runJSON(run: RunInfo, timing: unknown): Record<string, unknown> {
   return {
     command: commandLine(run.args),
     date: new Date().toISOString(),
-    backend: backendLine(),
+    ran_on: run.ranOn,
     run_time_s: run.seconds,
     timing,
   };
