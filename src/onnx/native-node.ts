@@ -16,7 +16,8 @@ import type {
 import { compileGraph, NotCompilable, type CompiledGraph, type GraphKind } from "./compile.js";
 
 /** The one command that adds the accelerator. */
-export const INSTALL_HINT = "ONNXRUNTIME_NODE_INSTALL=skip npm install --no-save --save-peer onnxruntime-node@1.31.1";
+export const INSTALL_HINT =
+  "ONNXRUNTIME_NODE_INSTALL=skip npm install --no-save --save-peer onnxruntime-node@1.31.1";
 
 interface OrtTensor {
   data: Float32Array;
