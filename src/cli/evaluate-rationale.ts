@@ -5,7 +5,7 @@
  */
 import { parseRuleList } from "../models/index.js";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { usageError, XaitError } from "../errors.js";
 import { getMethod } from "../explain/index.js";
 import { classByName } from "../evaluate/labels.js";
@@ -137,9 +137,12 @@ export function sstSamples(model: TransformerModel, file: string, limit?: number
 }
 
 function defaultFile(data: RationaleData): string {
-  return data === "tweets"
-    ? join(dataFolder(), "tweet-sentiment-extraction", "train.csv")
-    : join(dataFolder(), "sst-trees", "dev.txt");
+  const file =
+    data === "tweets"
+      ? join(dataFolder(), "tweet-sentiment-extraction", "train.csv")
+      : join(dataFolder(), "sst-trees", "dev.txt");
+  // relative to the working directory, so that reports name it the same on every machine
+  return relative(process.cwd(), file);
 }
 
 const METRIC_LABELS = { auprc: "AUPRC ↑", f1: "top-k F1 ↑" };
