@@ -6,7 +6,14 @@
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { spawnSync } from "node:child_process";
-import { BATCH_SEQ, benchBackend, parseBackends, rowSpecs, type BenchPlan } from "../src/cli/bench.js";
+import {
+  BATCH_SEQ,
+  benchBackend,
+  benchInChild,
+  parseBackends,
+  rowSpecs,
+  type BenchPlan,
+} from "../src/cli/bench.js";
 import { disposeBackend } from "../src/tensor/backends.js";
 import { loadOrt } from "../src/onnx/native-node.js";
 import { tinyModel } from "./helpers/tiny-models.js";
@@ -104,4 +111,24 @@ test("xait bench --help names --batch and --backend", () => {
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /--batch N\s+sentences of 32 tokens explained as one batch/);
   assert.match(r.stdout, /--backend LIST/);
+});
+
+test("with several backends each is measured in a child process: its rows stream back in order", async () => {
+  // the CLI's models (BERT-base and GPT-2 small, random weights) at a few tokens
+  const cli: BenchPlan = { seqs: [4], batch: 1, batchSeq: BATCH_SEQ, reps: 1, threads: 1 };
+  const seen: string[] = [];
+  const r = await benchInChild("wasm", cli, {
+    start: (b) => seen.push(`start ${b.backend}`),
+    row: (_, row) => seen.push(`${row.model} ${row.batch}×${row.seq}`),
+  });
+  assert.deepEqual(seen, ["start wasm", "bert-base 1×4", "bert-base 1×32", "gpt2-small 1×4"]);
+  assert.equal(r.backend, "wasm");
+  assert.equal(r.threads, 1);
+  assert.equal(r.rows.length, 3);
+  for (const row of r.rows) assert.ok(row.lrp_ms > 0 && row.peak_rss_mb > 0, JSON.stringify(row));
+  // a child that fails names its reason in one line
+  await assert.rejects(
+    benchInChild("wasm", { ...cli, reps: 0 }),
+    /bench of the wasm backend failed: .*--reps/,
+  );
 });

@@ -2,9 +2,13 @@
  * `xait bench`: GEMM throughput, BERT-base forward / LRP explanation time (one sequence and one batch
  * of sentences) and GPT-2 small forward / next-token LRP explanation time, with the peak memory of
  * every row, for each backend asked for. `benchBackend` produces all rows of one backend, so adding a
- * backend is adding its name to `BENCH_BACKENDS`.
+ * backend is adding its name to `BENCH_BACKENDS`. With several backends each runs in a process of its
+ * own, so that no backend's rows carry the memory another left resident (onnxruntime's sessions,
+ * wasm memory, which never shrinks).
  */
+import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { cpus } from "node:os";
@@ -17,7 +21,7 @@ import { noGrad } from "../tensor/index.js";
 import { backendInfo, benchGemm, initBackend, type BackendName } from "../tensor/backends.js";
 import { registerCommand } from "./commands.js";
 import { flagHelp, numberValue, parseFlags, THREADS_FLAG, type FlagTable } from "./flags.js";
-import { usageError } from "../errors.js";
+import { usageError, XaitError } from "../errors.js";
 
 /** What `xait bench` measures: a kernel backend, or `native` (compiled graphs in onnxruntime-node). */
 export type BenchBackend = BackendName | "native";
@@ -70,7 +74,8 @@ heads, vocabulary 50,257), explaining its next token. The native backend (onnxru
 each row as one compiled graph per model (forward, lrp), one call per batch; it has no GEMM row.
 Every row gives the ratio of the lrp time to
 the forward time and the peak resident memory while the row ran (on Linux; elsewhere the process's
-peak so far). Times are medians of --reps runs after a warm-up.
+peak so far); with several backends each is measured in a process of its own, so that no row
+carries what another backend left resident. Times are medians of --reps runs after a warm-up.
 
 Options:
 ${flagHelp(BENCH_FLAGS, 16)}
@@ -367,6 +372,63 @@ export async function benchBackend(
   return { ...head, rows };
 }
 
+/** Set in the process `benchInChild` starts: it prints its events as JSON lines on stdout. */
+const CHILD_ENV = "XAIT_BENCH_CHILD";
+
+/** The CLI's entry point (the child runs `xait bench` for one backend). */
+const CLI = fileURLToPath(new URL("../../../bin/xait.js", import.meta.url));
+
+/**
+ * `benchBackend` in a fresh Node process: the plan of the CLI's flags (the default models), rows
+ * streamed back as they are measured.
+ */
+export function benchInChild(
+  backend: BenchBackend,
+  plan: BenchPlan,
+  events: BenchEvents = {},
+): Promise<BackendBench> {
+  const args = [CLI, "bench", "--backend", backend, "--reps", String(plan.reps)];
+  args.push("--seq", plan.seqs.join(","), "--batch", String(plan.batch));
+  if (plan.threads !== undefined) args.push("--threads", String(plan.threads));
+  const proc = spawn(process.execPath, args, {
+    env: { ...process.env, [CHILD_ENV]: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let head: Omit<BackendBench, "rows"> | undefined;
+  const rows: BenchRow[] = [];
+  let pending = "";
+  let stderr = "";
+  proc.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    pending += chunk;
+    let nl: number;
+    while ((nl = pending.indexOf("\n")) >= 0) {
+      const line = pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      let event: { start?: Omit<BackendBench, "rows">; row?: BenchRow };
+      try {
+        event = JSON.parse(line) as typeof event;
+      } catch {
+        stderr += line + "\n"; // not an event: kept for the error message
+        continue;
+      }
+      if (event.start) events.start?.((head = event.start));
+      if (event.row && head) {
+        rows.push(event.row);
+        events.row?.(head, event.row);
+      }
+    }
+  });
+  proc.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  return new Promise((resolve, reject) => {
+    proc.on("error", reject);
+    proc.on("close", (code) => {
+      if (code === 0 && head) return resolve({ ...head, rows });
+      const why = stderr.trim().split("\n").pop() || `exit code ${code}`;
+      reject(new XaitError(`bench of the ${backend} backend failed: ${why}`));
+    });
+  });
+}
+
 /** Whether onnxruntime-node loads here. */
 function nativeAvailable(): boolean {
   try {
@@ -440,9 +502,12 @@ async function run(argv: string[]): Promise<number> {
   const results: BackendBench[] = [];
   const lines: string[] = [];
   let processScope = false;
+  const child = process.env[CHILD_ENV] === "1";
   for (const name of backends) {
-    const result = await benchBackend(name, plan, {
+    const measure = backends.length > 1 ? benchInChild : benchBackend;
+    const result = await measure(name, plan, {
       start: (b) => {
+        if (child) return void process.stdout.write(JSON.stringify({ start: b }) + "\n");
         log(
           `backend ${b.backend}, ${b.threads} thread(s)${b.relaxed_simd ? ", relaxed SIMD" : ""}${b.fallback ? ` (wasm unavailable: ${b.fallback})` : ""}` +
             b.gemm.map((g) => `; gemm ${g.m}×${g.k}·${g.k}×${g.n}: ${g.gflops.toFixed(1)} GFLOP/s`).join(""),
@@ -450,6 +515,7 @@ async function run(argv: string[]): Promise<number> {
         if (lines.length === 0) log(tableLine(COLUMNS));
       },
       row: (b, row) => {
+        if (child) return void process.stdout.write(JSON.stringify({ row }) + "\n");
         const line = rowLine(b.backend, row);
         lines.push(line);
         processScope ||= row.peak_rss_scope === "process";
@@ -463,6 +529,7 @@ async function run(argv: string[]): Promise<number> {
     log(tableLine(COLUMNS));
     for (const l of lines) log(l);
   }
+  if (child) return 0;
   if (processScope) log("* the process's peak so far (no per-row peak on this system)");
   if (values.json)
     process.stdout.write(
