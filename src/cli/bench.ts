@@ -494,20 +494,27 @@ async function run(argv: string[]): Promise<number> {
   if (seqList.length > 8) throw usageError(`--seq takes at most 8 lengths, got ${seqList.length}`);
   const seqs = seqList.map((s) => numberValue("seq", s, { integer: true, min: 2, max: 512 }));
   const backends = parseBackends(values.backend);
+  const plan: BenchPlan = { seqs, batch: values.batch, batchSeq: BATCH_SEQ, reps, threads };
+  if (process.env[CHILD_ENV] === "1" && backends.length === 1) {
+    // started by benchInChild: the events only, one JSON line each
+    const emit = (event: object) => void process.stdout.write(JSON.stringify(event) + "\n");
+    await benchBackend(backends[0]!, plan, {
+      start: (start) => emit({ start }),
+      row: (_, row) => emit({ row }),
+    });
+    return 0;
+  }
   const log = (m: string) => {
     if (!values.json) process.stdout.write(m + "\n");
   };
   log(`${cpus()[0]?.model ?? "cpu"} × ${cpus().length}`);
-  const plan: BenchPlan = { seqs, batch: values.batch, batchSeq: BATCH_SEQ, reps, threads };
   const results: BackendBench[] = [];
   const lines: string[] = [];
   let processScope = false;
-  const child = process.env[CHILD_ENV] === "1";
   for (const name of backends) {
     const measure = backends.length > 1 ? benchInChild : benchBackend;
     const result = await measure(name, plan, {
       start: (b) => {
-        if (child) return void process.stdout.write(JSON.stringify({ start: b }) + "\n");
         log(
           `backend ${b.backend}, ${b.threads} thread(s)${b.relaxed_simd ? ", relaxed SIMD" : ""}${b.fallback ? ` (wasm unavailable: ${b.fallback})` : ""}` +
             b.gemm.map((g) => `; gemm ${g.m}×${g.k}·${g.k}×${g.n}: ${g.gflops.toFixed(1)} GFLOP/s`).join(""),
@@ -515,7 +522,6 @@ async function run(argv: string[]): Promise<number> {
         if (lines.length === 0) log(tableLine(COLUMNS));
       },
       row: (b, row) => {
-        if (child) return void process.stdout.write(JSON.stringify({ row }) + "\n");
         const line = rowLine(b.backend, row);
         lines.push(line);
         processScope ||= row.peak_rss_scope === "process";
@@ -529,7 +535,6 @@ async function run(argv: string[]): Promise<number> {
     log(tableLine(COLUMNS));
     for (const l of lines) log(l);
   }
-  if (child) return 0;
   if (processScope) log("* the process's peak so far (no per-row peak on this system)");
   if (values.json)
     process.stdout.write(
